@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from gitops_gen.cli import main
+
+main()

@@ -1,0 +1,165 @@
+"""How each engine is launched: command, args, env, port and health endpoint.
+
+Flags are spelled exactly as the servers spell them (llama.cpp `llama-server`,
+`vllm serve`, Ollama's environment variables); only settings the lane states are
+passed, so the rendered command says what the spec says and nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitops_gen.model import Lane, ModelLock, Node
+
+DEFAULT_PORTS = {"llamacpp": 8080, "vllm": 8000, "ollama": 11434}
+
+
+@dataclass(frozen=True)
+class Launch:
+    command: list[str]
+    args: list[str]
+    env: dict[str, str]
+    port: int
+    health_path: str
+    # Seconds a cold start may take (loading tens of GB from disk) before liveness applies.
+    startup_seconds: int
+    cache_read_only: bool = True
+    post_start: list[str] = field(default_factory=list)
+
+
+def model_path(model: ModelLock, node: Node) -> str:
+    """Where the locked model lives inside the container."""
+    mount = node.model_cache.mount_path.rstrip("/")
+    if model.format == "gguf" and model.file:
+        return f"{mount}/gguf/{model.file}"
+    return f"{mount}/hf/{model.name}"
+
+
+def flash_attn(value: Any) -> str | None:
+    """`flashAttn` accepts on/off/auto and YAML booleans; engines want on/off/auto."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def _flag(args: list[str], name: str, value: Any) -> None:
+    if value is not None:
+        args += [name, str(value)]
+
+
+def _switch(args: list[str], name: str, value: Any) -> None:
+    if value:
+        args.append(name)
+
+
+def _llamacpp(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
+    serve = lane.serve
+    port = serve.get("port", DEFAULT_PORTS["llamacpp"])
+    args: list[str] = []
+    if model is not None:
+        args += ["-m", model_path(model, node)]
+    args += ["--alias", lane.served_name]
+    _flag(args, "--ctx-size", serve.get("ctxSize"))
+    _flag(args, "--cache-type-k", serve.get("cacheTypeK"))
+    _flag(args, "--cache-type-v", serve.get("cacheTypeV"))
+    _flag(args, "--n-gpu-layers", serve.get("gpuLayers"))
+    _flag(args, "--flash-attn", flash_attn(serve.get("flashAttn")))
+    _flag(args, "--parallel", serve.get("parallel"))
+    _flag(args, "--batch-size", serve.get("batchSize"))
+    _flag(args, "--ubatch-size", serve.get("ubatchSize"))
+    _flag(args, "--threads", serve.get("threads"))
+    _switch(args, "--jinja", serve.get("jinja"))
+    args += ["--host", "0.0.0.0", "--port", str(port)]
+    _switch(args, "--metrics", serve.get("metrics"))
+    args += list(serve.get("extraArgs", []))
+    # The server image's entrypoint is llama-server itself.
+    return Launch(command=[], args=args, env={}, port=port, health_path="/health",
+                  startup_seconds=900)
+
+
+def _vllm(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
+    serve = lane.serve
+    port = serve.get("port", DEFAULT_PORTS["vllm"])
+    args: list[str] = []
+    if model is not None:
+        args.append(model_path(model, node))
+    args += ["--served-model-name", lane.served_name]
+    _flag(args, "--max-model-len", serve.get("maxModelLen"))
+    _flag(args, "--gpu-memory-utilization", serve.get("gpuMemoryUtilization"))
+    _flag(args, "--kv-cache-dtype", serve.get("kvCacheDtype"))
+    _flag(args, "--dtype", serve.get("dtype"))
+    _flag(args, "--quantization", serve.get("quantization"))
+    tensor_parallel = serve.get("tensorParallelSize", lane.gpus if lane.gpus > 1 else None)
+    _flag(args, "--tensor-parallel-size", tensor_parallel)
+    _flag(args, "--max-num-seqs", serve.get("maxNumSeqs"))
+    _flag(args, "--max-num-batched-tokens", serve.get("maxNumBatchedTokens"))
+    _switch(args, "--enable-prefix-caching", serve.get("enablePrefixCaching"))
+    args += ["--host", "0.0.0.0", "--port", str(port)]
+    args += list(serve.get("extraArgs", []))
+    env = {
+        # The model is prefetched and verified; the server must never download.
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HOME": "/tmp",
+        "VLLM_NO_USAGE_STATS": "1",
+    }
+    return Launch(command=["vllm", "serve"], args=args, env=env, port=port,
+                  health_path="/health", startup_seconds=1800)
+
+
+# Ollama serves models it has imported; the GGUF is imported once the server answers.
+OLLAMA_IMPORT = (
+    'until ollama list >/dev/null 2>&1; do sleep 2; done; '
+    'printf "FROM %s\\n" "$2" > /tmp/Modelfile && ollama create "$1" -f /tmp/Modelfile'
+)
+
+
+def _ollama(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
+    serve = lane.serve
+    port = serve.get("port", DEFAULT_PORTS["ollama"])
+    mount = node.model_cache.mount_path.rstrip("/")
+    env = {
+        "HOME": "/tmp",
+        "OLLAMA_HOST": f"0.0.0.0:{port}",
+        "OLLAMA_MODELS": f"{mount}/ollama",
+        "OLLAMA_KEEP_ALIVE": str(serve.get("keepAlive", "-1")),
+    }
+    fa = flash_attn(serve.get("flashAttn"))
+    if fa in ("on", "off"):
+        env["OLLAMA_FLASH_ATTENTION"] = "1" if fa == "on" else "0"
+    if "kvCacheType" in serve:
+        env["OLLAMA_KV_CACHE_TYPE"] = str(serve["kvCacheType"])
+    if "ctxSize" in serve:
+        env["OLLAMA_CONTEXT_LENGTH"] = str(serve["ctxSize"])
+    if "parallel" in serve:
+        env["OLLAMA_NUM_PARALLEL"] = str(serve["parallel"])
+    post_start: list[str] = []
+    if model is not None:
+        post_start = ["sh", "-c", OLLAMA_IMPORT, "ollama-import", lane.served_name,
+                      model_path(model, node)]
+    return Launch(command=["ollama"], args=["serve"], env=dict(sorted(env.items())), port=port,
+                  health_path="/api/version", startup_seconds=900, cache_read_only=False,
+                  post_start=post_start)
+
+
+def _generic(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
+    serve = lane.serve
+    return Launch(command=list(serve.get("command", [])), args=list(serve.get("args", [])),
+                  env={}, port=int(serve["port"]), health_path=serve.get("healthPath", "/"),
+                  startup_seconds=600, cache_read_only=False)
+
+
+_ENGINES: Mapping[str, Callable[[Lane, ModelLock | None, Node], Launch]] = {
+    "llamacpp": _llamacpp,
+    "vllm": _vllm,
+    "ollama": _ollama,
+    "generic": _generic,
+}
+
+
+def launch(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
+    return _ENGINES[lane.engine](lane, model, node)

@@ -1,0 +1,343 @@
+"""Load a repo: read every spec file, validate it, build the model, cross-check references.
+
+Every problem in every file is collected before giving up, so one run shows them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from gitops_gen.errors import InputError, Problem
+from gitops_gen.model import (
+    ArgoCD,
+    Architecture,
+    Cluster,
+    CpuMemory,
+    DevicePlugin,
+    Evidence,
+    Gateway,
+    GatewayRoute,
+    Gpu,
+    Lane,
+    Location,
+    ModelCache,
+    ModelFile,
+    ModelLock,
+    Node,
+    Prefetch,
+    Repo,
+    RepoConfig,
+    RequestLimit,
+    Resources,
+    RuntimeClass,
+    Taint,
+    Toleration,
+)
+from gitops_gen.schema import SpecSchemas
+from gitops_gen.source import SourceDoc, read_yaml
+
+CONFIG_FILE = "gitops-gen.yaml"
+LOCK_FILE = "models.lock.yaml"
+HARDWARE_DIR = "hardware"
+LANES_DIR = "lanes"
+
+# Engines that load a single GGUF file; vLLM takes a safetensors snapshot (or a GGUF file).
+GGUF_ENGINES = {"llamacpp", "ollama"}
+
+T = TypeVar("T")
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def where(self, *path: str | int) -> Location: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def spec_files(root: Path, directory: str) -> list[str]:
+    """Spec files of a directory as repo-relative paths, in a stable order."""
+    folder = root / directory
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()]
+    return sorted(f"{directory}/{p.name}" for p in found)
+
+
+def load_repo(root: Path, *, schemas: SpecSchemas | None = None) -> Repo:
+    schemas = schemas or SpecSchemas()
+    problems: list[Problem] = []
+
+    def load(relpath: str, kind: str, build: Callable[[SourceDoc], T]) -> T | None:
+        try:
+            doc = read_yaml(root, relpath)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            return None
+        found = schemas.problems(kind, doc)
+        if found:
+            problems.extend(found)
+            return None
+        return build(doc)
+
+    if not (root / CONFIG_FILE).is_file():
+        raise InputError([Problem(CONFIG_FILE, 0, "",
+                                  f"file not found in {root} (is this a gitops-gen repo? "
+                                  "'gitops-gen init' scaffolds one)")])
+    config = load(CONFIG_FILE, "config", _config)
+    nodes = [n for f in spec_files(root, HARDWARE_DIR) if (n := load(f, "node", _node))]
+    lanes = [x for f in spec_files(root, LANES_DIR) if (x := load(f, "lane", _lane))]
+    models: dict[str, ModelLock] = {}
+    if (root / LOCK_FILE).exists():
+        models = load(LOCK_FILE, "models-lock", _models) or {}
+
+    if config is None:
+        raise InputError(problems)
+    node_map = _unique("node", nodes, problems)
+    lane_map = _unique("lane", lanes, problems)
+    node_map = {name: _with_cluster(node, config, problems) for name, node in node_map.items()}
+    for lane in lane_map.values():
+        _cross_check(lane, node_map, models, problems)
+    if problems:
+        raise InputError(problems)
+    return Repo(root=root, config=config, nodes=node_map, lanes=lane_map, models=models)
+
+
+def _unique(kind: str, items: list[N], problems: list[Problem]) -> dict[str, N]:
+    by_name: dict[str, N] = {}
+    for item in items:
+        name = item.name
+        first = by_name.get(name)
+        if first is not None:
+            where, other = item.where("name"), first.where("name")
+            problems.append(Problem(where.file, where.line, "name",
+                                    f"duplicate {kind} name {name!r} (also in {other})"))
+            continue
+        by_name[name] = item
+    return dict(sorted(by_name.items()))
+
+
+def _with_cluster(node: Node, config: RepoConfig, problems: list[Problem]) -> Node:
+    names = [c.name for c in config.clusters]
+    if node.cluster:
+        if node.cluster not in names:
+            where = node.where("cluster")
+            problems.append(Problem(where.file, where.line, "cluster",
+                                    f"unknown cluster {node.cluster!r} "
+                                    f"(gitops-gen.yaml defines: {', '.join(names)})"))
+        return node
+    if len(names) > 1:
+        where = node.where("name")
+        problems.append(Problem(where.file, where.line, "cluster",
+                                f"missing required key 'cluster' (gitops-gen.yaml defines "
+                                f"several: {', '.join(names)})"))
+        return node
+    return replace(node, cluster=names[0])
+
+
+def _cross_check(lane: Lane, nodes: Mapping[str, Node], models: Mapping[str, ModelLock],
+                 problems: list[Problem]) -> None:
+    def report(key: str, message: str) -> None:
+        where = lane.where(key)
+        problems.append(Problem(where.file, where.line, key, message))
+
+    node = nodes.get(lane.node)
+    if node is None:
+        known = ", ".join(nodes) or "none"
+        report("node", f"unknown node {lane.node!r} (hardware/ defines: {known})")
+    elif lane.gpus > 0:
+        vendors = sorted({g.vendor for g in node.gpus})
+        if lane.gpu_vendor is None and len(vendors) > 1:
+            report("gpus", f"node {node.name!r} has {' and '.join(vendors)} GPUs; "
+                           "set gpuVendor to say which this lane uses")
+        elif lane.gpu_vendor is not None and lane.gpu_vendor not in vendors:
+            report("gpuVendor", f"node {node.name!r} has no {lane.gpu_vendor} GPU "
+                                f"(it has: {', '.join(vendors)})")
+    if lane.model is not None:
+        model = models.get(lane.model)
+        if model is None:
+            known = ", ".join(models) or f"none, or {LOCK_FILE} is missing"
+            report("model", f"unknown model {lane.model!r} ({LOCK_FILE} defines: {known})")
+        elif lane.engine in GGUF_ENGINES and model.format != "gguf":
+            report("model", f"engine {lane.engine} needs a gguf model; "
+                            f"{lane.model!r} is {model.format}")
+
+
+# --- building the model from validated data -------------------------------------------
+
+
+def _request_limit(data: Mapping[str, Any]) -> RequestLimit:
+    return RequestLimit(str(data["request"]), _opt_str(data.get("limit")))
+
+
+def _resources(data: Mapping[str, Any]) -> Resources:
+    return Resources(_request_limit(data["cpu"]), _request_limit(data["memory"]))
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _tolerations(items: list[Mapping[str, Any]]) -> tuple[Toleration, ...]:
+    return tuple(Toleration(t["key"], t["operator"], t.get("value"), t.get("effect")) for t in items)
+
+
+def _config(doc: SourceDoc) -> RepoConfig:
+    d = doc.data
+    conventions = d.get("conventions", {})
+    argo = d["argocd"]
+    plugin = d.get("devicePlugin")
+    prefetch = d["prefetch"]
+    gateway = d.get("gateway")
+    return RepoConfig(
+        doc=doc,
+        clusters=tuple(
+            Cluster(c["name"], c["kubernetesVersion"], c.get("server", "https://kubernetes.default.svc"))
+            for c in d["clusters"]
+        ),
+        namespace=d["namespace"],
+        gpu_lane_label=conventions.get("gpuLaneLabel", "gitops-gen.dev/gpu-lane"),
+        annotation_prefix=conventions.get("annotationPrefix", "gitops-gen.dev"),
+        node_selector_labels=tuple(conventions.get("nodeSelectorLabels", [])),
+        argocd=ArgoCD(
+            repo_url=argo["repoURL"],
+            target_revision=argo.get("targetRevision", "HEAD"),
+            namespace=argo.get("namespace", "argocd"),
+            project=argo.get("project", "default"),
+            rendered_path=argo.get("renderedPath", "rendered"),
+            automated=argo.get("automated", True),
+        ),
+        runtime_classes=tuple(
+            RuntimeClass(r["vendor"], r["name"], r["handler"]) for r in d.get("runtimeClasses", [])
+        ),
+        device_plugin=None if plugin is None else DevicePlugin(
+            doc=doc,
+            prefix=("devicePlugin",),
+            chart_repo=plugin["chart"]["repoURL"],
+            chart_name=plugin["chart"]["name"],
+            chart_version=plugin["chart"]["version"],
+            namespace=plugin.get("namespace", "nvidia-device-plugin"),
+            image=plugin["image"],
+            gfd=plugin.get("gfd", True),
+            nfd=plugin.get("nfd", True),
+            mig_strategy=plugin.get("migStrategy", "none"),
+            fail_on_init_error=plugin.get("failOnInitError", True),
+            device_list_strategy=plugin.get("deviceListStrategy", "envvar"),
+            device_id_strategy=plugin.get("deviceIDStrategy", "uuid"),
+            node_selector=dict(sorted(plugin.get("nodeSelector", {}).items())),
+            tolerations=_tolerations(plugin.get("tolerations", [])),
+        ),
+        prefetch=Prefetch(
+            doc=doc,
+            prefix=("prefetch",),
+            image=prefetch["image"],
+            endpoint=prefetch.get("endpoint", "https://huggingface.co").rstrip("/"),
+            token_secret=prefetch.get("tokenSecret"),
+        ),
+        gateway=None if gateway is None else Gateway(
+            doc=doc,
+            prefix=("gateway",),
+            name=gateway.get("name", "litellm"),
+            image=gateway["image"],
+            port=gateway.get("port", 4000),
+            resources=_resources(gateway["resources"]) if "resources" in gateway else None,
+            extra_routes=tuple(
+                GatewayRoute(r["alias"], r["model"], r["apiBase"]) for r in gateway.get("extraRoutes", [])
+            ),
+        ),
+    )
+
+
+def _node(doc: SourceDoc) -> Node:
+    d = doc.data
+    reserved = d.get("systemReserved")
+    return Node(
+        doc=doc,
+        name=d["name"],
+        cluster=d.get("cluster", ""),
+        labels=dict(sorted(d.get("labels", {}).items())),
+        taints=tuple(Taint(t["key"], t.get("value"), t["effect"]) for t in d.get("taints", [])),
+        allocatable=CpuMemory(d["allocatable"]["cpu"], d["allocatable"]["memory"]),
+        system_reserved=None if reserved is None else CpuMemory(reserved["cpu"], reserved["memory"]),
+        gpus=tuple(
+            Gpu(
+                vendor=g["vendor"],
+                model=g["model"],
+                count=g["count"],
+                vram_mib=g["vramMiB"],
+                compute_capability=g.get("computeCapability"),
+                gfx_version=g.get("gfxVersion"),
+                mig=g.get("mig", False),
+            )
+            for g in d["gpus"]
+        ),
+        model_cache=ModelCache(d["modelCache"]["hostPath"], d["modelCache"]["mountPath"]),
+    )
+
+
+def _lane(doc: SourceDoc) -> Lane:
+    d = doc.data
+    evidence = d.get("evidence")
+    return Lane(
+        doc=doc,
+        name=d["name"],
+        description=d.get("description"),
+        active=d.get("active", False),
+        node=d["node"],
+        gpus=d.get("gpus", 1),
+        gpu_vendor=d.get("gpuVendor"),
+        engine=d["engine"],
+        image=d["image"],
+        engine_version=d.get("engineVersion"),
+        model=d.get("model"),
+        served_name=d.get("servedName", d["name"]),
+        serve=dict(d.get("serve", {})),
+        env=dict(sorted(d.get("env", {}).items())),
+        resources=_resources(d["resources"]),
+        shm_size=d.get("shmSize", "8Gi"),
+        aliases=tuple(d.get("aliases", [])),
+        evidence=None if evidence is None else Evidence(
+            gpu_model=evidence["gpuModel"],
+            live_peak_mib=evidence.get("livePeakMiB"),
+            date=evidence["date"],
+            note=evidence.get("note"),
+        ),
+    )
+
+
+def _models(doc: SourceDoc) -> dict[str, ModelLock]:
+    result: dict[str, ModelLock] = {}
+    for name, m in sorted(doc.data["models"].items()):
+        arch = m.get("architecture")
+        result[name] = ModelLock(
+            doc=doc,
+            prefix=("models", name),
+            name=name,
+            format=m["format"],
+            file=m.get("file"),
+            files=tuple(ModelFile(f["path"], f["sha256"], f["sizeBytes"]) for f in m.get("files", [])),
+            hf_repo=m["source"]["hf"],
+            revision=m["source"].get("revision"),
+            sha256=m.get("sha256"),
+            size_bytes=m.get("sizeBytes"),
+            quant=m.get("quant"),
+            dtype=m.get("dtype"),
+            prefetch=m.get("prefetch", True),
+            architecture=None if arch is None else Architecture(
+                layers=arch["layers"],
+                attention_layers=arch.get("attentionLayers", arch["layers"]),
+                kv_heads=arch["kvHeads"],
+                head_dim=arch["headDim"],
+                sliding_window=arch.get("slidingWindow"),
+                sliding_window_layers=arch.get("slidingWindowLayers", 0),
+                context_length=arch.get("contextLength"),
+                params=arch.get("params"),
+                active_params=arch.get("activeParams"),
+            ),
+        )
+    return result

@@ -1,0 +1,280 @@
+"""The typed, immutable view of a loaded repo: what the specs say, with where they say it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitops_gen.source import KeyPath, SourceDoc
+
+GPU_RESOURCES = {"nvidia": "nvidia.com/gpu", "amd": "amd.com/gpu"}
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a spec file; findings and errors point here."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Anything loaded from a spec file can say where each of its keys came from."""
+
+    doc: SourceDoc = field(repr=False, compare=False)
+    prefix: KeyPath = field(default=(), repr=False, compare=False)
+
+    def where(self, *path: str | int) -> Location:
+        full = (*self.prefix, *path)
+        return Location(self.doc.file, self.doc.line_of(full))
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    kubernetes_version: str
+    server: str
+
+
+@dataclass(frozen=True)
+class RequestLimit:
+    request: str
+    limit: str | None
+
+
+@dataclass(frozen=True)
+class CpuMemory:
+    cpu: str
+    memory: str
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu: RequestLimit
+    memory: RequestLimit
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: str
+    operator: str
+    value: str | None
+    effect: str | None
+
+
+@dataclass(frozen=True)
+class RuntimeClass:
+    vendor: str
+    name: str
+    handler: str
+
+
+@dataclass(frozen=True)
+class ArgoCD:
+    repo_url: str
+    target_revision: str
+    namespace: str
+    project: str
+    rendered_path: str
+    automated: bool
+
+
+@dataclass(frozen=True)
+class DevicePlugin(Spec):
+    chart_repo: str = ""
+    chart_name: str = ""
+    chart_version: str = ""
+    namespace: str = ""
+    image: str = ""
+    gfd: bool = True
+    nfd: bool = True
+    mig_strategy: str = "none"
+    fail_on_init_error: bool = True
+    device_list_strategy: str = "envvar"
+    device_id_strategy: str = "uuid"
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: tuple[Toleration, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prefetch(Spec):
+    image: str = ""
+    endpoint: str = "https://huggingface.co"
+    token_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class GatewayRoute:
+    """An alias served by a backend outside gitops-gen (embeddings, speech-to-text, ...)."""
+
+    alias: str
+    model: str
+    api_base: str
+
+
+@dataclass(frozen=True)
+class Gateway(Spec):
+    name: str = "litellm"
+    image: str = ""
+    port: int = 4000
+    resources: Resources | None = None
+    extra_routes: tuple[GatewayRoute, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepoConfig(Spec):
+    clusters: tuple[Cluster, ...] = ()
+    namespace: str = ""
+    gpu_lane_label: str = "gitops-gen.dev/gpu-lane"
+    annotation_prefix: str = "gitops-gen.dev"
+    node_selector_labels: tuple[str, ...] = ()
+    argocd: ArgoCD | None = None
+    runtime_classes: tuple[RuntimeClass, ...] = ()
+    device_plugin: DevicePlugin | None = None
+    prefetch: Prefetch | None = None
+    gateway: Gateway | None = None
+
+    def runtime_class_for(self, vendor: str) -> RuntimeClass | None:
+        return next((rc for rc in self.runtime_classes if rc.vendor == vendor), None)
+
+
+@dataclass(frozen=True)
+class Gpu:
+    vendor: str
+    model: str
+    count: int
+    vram_mib: int
+    compute_capability: str | None
+    gfx_version: str | None
+    mig: bool
+
+    @property
+    def resource(self) -> str:
+        return GPU_RESOURCES[self.vendor]
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str | None
+    effect: str
+
+
+@dataclass(frozen=True)
+class ModelCache:
+    host_path: str
+    mount_path: str
+
+
+@dataclass(frozen=True)
+class Node(Spec):
+    name: str = ""
+    cluster: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+    allocatable: CpuMemory = CpuMemory("0", "0")
+    system_reserved: CpuMemory | None = None
+    gpus: tuple[Gpu, ...] = ()
+    model_cache: ModelCache = ModelCache("/", "/")
+
+    @property
+    def hostname(self) -> str:
+        return self.labels.get("kubernetes.io/hostname", self.name)
+
+    def gpus_of(self, vendor: str) -> tuple[Gpu, ...]:
+        return tuple(g for g in self.gpus if g.vendor == vendor)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    gpu_model: str
+    live_peak_mib: int | None
+    date: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Lane(Spec):
+    name: str = ""
+    description: str | None = None
+    active: bool = False
+    node: str = ""
+    gpus: int = 1
+    gpu_vendor: str | None = None
+    engine: str = ""
+    image: str = ""
+    engine_version: str | None = None
+    model: str | None = None
+    served_name: str = ""
+    serve: Mapping[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    resources: Resources = Resources(RequestLimit("0", None), RequestLimit("0", None))
+    shm_size: str = "8Gi"
+    aliases: tuple[str, ...] = ()
+    evidence: Evidence | None = None
+
+    @property
+    def replicas(self) -> int:
+        return 1 if self.active else 0
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    path: str
+    sha256: str | None
+    size_bytes: int | None
+
+
+@dataclass(frozen=True)
+class Architecture:
+    layers: int
+    attention_layers: int
+    kv_heads: int
+    head_dim: int
+    sliding_window: int | None
+    sliding_window_layers: int
+    context_length: int | None
+    params: float | None
+    active_params: float | None
+
+
+@dataclass(frozen=True)
+class ModelLock(Spec):
+    name: str = ""
+    format: str = "gguf"
+    file: str | None = None
+    files: tuple[ModelFile, ...] = ()
+    hf_repo: str = ""
+    revision: str | None = None
+    sha256: str | None = None
+    size_bytes: int | None = None
+    quant: str | None = None
+    dtype: str | None = None
+    architecture: Architecture | None = None
+    prefetch: bool = True
+
+    def artifact_files(self) -> tuple[ModelFile, ...]:
+        """Every file to fetch and verify: the GGUF file, or the snapshot's files."""
+        if self.format == "gguf" and self.file:
+            return (ModelFile(self.file, self.sha256, self.size_bytes),)
+        return self.files
+
+
+@dataclass(frozen=True)
+class Repo:
+    """Everything loaded and cross-checked; the input of plan, render and check."""
+
+    root: Path
+    config: RepoConfig
+    nodes: Mapping[str, Node]
+    lanes: Mapping[str, Lane]
+    models: Mapping[str, ModelLock]
+
+    def cluster_of(self, lane: Lane) -> str:
+        return self.nodes[lane.node].cluster

@@ -1,0 +1,554 @@
+"""The plan step: every decision about the output is made here, in plain Python.
+
+Templates only lay out the values planned here (GPU counts, tolerations from taints,
+nodeSelector from labels, engine args, digests, paths). Every planned file says which
+spec line it comes from, so checks on rendered objects point back to the specs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gitops_gen.dump import dump_yaml
+from gitops_gen.engines import launch, model_path
+from gitops_gen.model import (
+    Gateway,
+    Lane,
+    Location,
+    ModelLock,
+    Node,
+    Repo,
+    RepoConfig,
+    Toleration,
+)
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "gitops-gen"}
+
+# The scripts are constants: spec values reach them only through environment
+# variables, never by interpolation, so no lock entry can inject shell.
+PREFETCH_SCRIPT = """\
+set -eu
+if [ -f "$MARKER" ] && printf '%s\\n' "$MODEL_FILES" | cmp -s - "$MARKER"; then
+  echo "already verified: $MARKER"; exit 0
+fi
+mkdir -p "$TARGET_DIR" "$(dirname "$MARKER")"
+printf '%s\\n' "$MODEL_FILES" | while read -r sum path; do
+  dest="$TARGET_DIR/$path"
+  mkdir -p "$(dirname "$dest")"
+  if [ -f "$dest" ] && echo "$sum  $dest" | sha256sum -c - >/dev/null 2>&1; then
+    echo "ok: $path"; continue
+  fi
+  set -- --fail --location --retry 5 --retry-delay 10 --continue-at -
+  if [ -n "${HF_TOKEN:-}" ]; then set -- "$@" --header "Authorization: Bearer $HF_TOKEN"; fi
+  echo "downloading: $path"
+  curl "$@" --output "$dest.part" "$BASE_URL/$path"
+  if ! echo "$sum  $dest.part" | sha256sum -c -; then rm -f "$dest.part"; exit 1; fi
+  mv "$dest.part" "$dest"
+done
+printf '%s\\n' "$MODEL_FILES" > "$MARKER.tmp"
+mv "$MARKER.tmp" "$MARKER"
+echo "verified: $MARKER"
+"""
+
+VERIFY_SCRIPT = """\
+if [ -f "$MARKER" ] && printf '%s\\n' "$MODEL_FILES" | cmp -s - "$MARKER"; then
+  echo "model verified: $MARKER"; exit 0
+fi
+echo "model files are not verified yet; wait for Job $PREFETCH_JOB" >&2
+exit 1
+"""
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """One file under rendered/: a template and its values, or plain data to dump."""
+
+    path: str
+    origin: Location
+    values: Mapping[str, Any]
+    template: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    repository: str
+    tag: str
+    digest: str
+
+    @property
+    def tag_with_digest(self) -> str:
+        """The Helm-chart form `v0.19.2@sha256:...` (tag and digest together)."""
+        if self.digest:
+            return f"{self.tag}@{self.digest}" if self.tag else self.digest
+        return self.tag
+
+
+def parse_image(ref: str) -> ImageRef:
+    name, _, digest = ref.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        return ImageRef(name[:colon], name[colon + 1 :], digest)
+    return ImageRef(name, "", digest)
+
+
+def k8s_name(*parts: str, limit: int = 63) -> str:
+    """Join parts into a DNS label; too long, it keeps a hash of the whole so names stay unique."""
+    name = "-".join(p for p in parts if p)
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - 9].rstrip('-')}-{digest}"
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def model_sums(model: ModelLock) -> str | None:
+    """The `sha256  path` lines a prefetch writes and a server checks; None if not locked."""
+    files = model.artifact_files()
+    if not files or any(f.sha256 is None for f in files):
+        return None
+    return "\n".join(f"{f.sha256}  {f.path}" for f in sorted(files, key=lambda f: f.path))
+
+
+def model_target_dir(model: ModelLock, node: Node) -> str:
+    mount = node.model_cache.mount_path.rstrip("/")
+    return f"{mount}/gguf" if model.format == "gguf" else f"{mount}/hf/{model.name}"
+
+
+def model_marker(model: ModelLock, node: Node) -> str:
+    return f"{node.model_cache.mount_path.rstrip('/')}/.gitops-gen/{model.name}.sha256sums"
+
+
+def prefetch_job_name(model: ModelLock, node: Node, sums: str) -> str:
+    # Jobs are immutable: a new lock entry or node gets a new name, hence a new Job.
+    return k8s_name("prefetch", model.name, short_hash(f"{node.name}\n{sums}"))
+
+
+def tolerations_for(node: Node) -> list[dict[str, str]]:
+    """Tolerate exactly the node's taints, so GPU pods land there and nowhere else."""
+    result = []
+    for taint in node.taints:
+        entry = {"key": taint.key}
+        if taint.value is not None:
+            entry.update(operator="Equal", value=taint.value)
+        else:
+            entry["operator"] = "Exists"
+        entry["effect"] = taint.effect
+        result.append(entry)
+    return result
+
+
+def _toleration(t: Toleration) -> dict[str, str]:
+    entry = {"key": t.key, "operator": t.operator}
+    if t.value is not None:
+        entry["value"] = t.value
+    if t.effect is not None:
+        entry["effect"] = t.effect
+    return entry
+
+
+def node_selector_for(node: Node, config: RepoConfig) -> dict[str, str]:
+    selector = {key: node.labels[key] for key in config.node_selector_labels if key in node.labels}
+    selector["kubernetes.io/hostname"] = node.hostname
+    return dict(sorted(selector.items()))
+
+
+def _request_limit(requests: dict[str, Any], limits: dict[str, Any], name: str,
+                   request: str, limit: str | None) -> None:
+    requests[name] = request
+    if limit is not None:
+        limits[name] = limit
+
+
+# --- per lane -----------------------------------------------------------------------
+
+
+def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
+    """The Helm-style values of one lane: the seed-002 contract, everything decided."""
+    config = repo.config
+    node = repo.nodes[lane.node]
+    model = repo.models.get(lane.model) if lane.model else None
+    run = launch(lane, model, node)
+    vendor = lane.gpu_vendor or (node.gpus[0].vendor if node.gpus else "nvidia")
+    image = parse_image(lane.image)
+
+    requests: dict[str, Any] = {}
+    limits: dict[str, Any] = {}
+    _request_limit(requests, limits, "cpu", lane.resources.cpu.request, lane.resources.cpu.limit)
+    _request_limit(requests, limits, "memory", lane.resources.memory.request,
+                   lane.resources.memory.limit)
+    gpu_resource = None
+    if lane.gpus > 0:
+        gpu_resource = node.gpus_of(vendor)[0].resource if node.gpus_of(vendor) else None
+        gpu_resource = gpu_resource or f"{vendor}.com/gpu"
+        # Extended resources: request == limit, never a burstable budget.
+        requests[gpu_resource] = lane.gpus
+        limits[gpu_resource] = lane.gpus
+
+    selector = {"app.kubernetes.io/name": lane.engine, "app.kubernetes.io/instance": lane.name}
+    labels = {**selector, "app.kubernetes.io/component": "llm-lane", **MANAGED_BY}
+    if lane.gpus > 0:
+        labels[config.gpu_lane_label] = "true"
+
+    runtime_class = config.runtime_class_for(vendor) if lane.gpus > 0 else None
+    env = {**run.env, **lane.env}
+    values: dict[str, Any] = {
+        "name": lane.name,
+        "namespace": config.namespace,
+        "node": node.name,
+        "engine": lane.engine,
+        "active": lane.active,
+        "replicaCount": lane.replicas,
+        "image": {"repository": image.repository, "tag": image.tag, "digest": image.digest,
+                  "ref": lane.image},
+        "runtimeClassName": runtime_class.name if runtime_class else None,
+        "labels": labels,
+        "selectorLabels": selector,
+        "annotations": {},
+        "command": run.command,
+        "args": run.args,
+        "env": [{"name": k, "value": v} for k, v in sorted(env.items())],
+        "port": run.port,
+        "healthPath": run.health_path,
+        "startupFailureThreshold": run.startup_seconds // 10,
+        "postStart": run.post_start,
+        "resources": {"requests": requests, "limits": limits},
+        "gpu": {"vendor": vendor, "resource": gpu_resource, "count": lane.gpus},
+        "nodeSelector": node_selector_for(node, config),
+        "tolerations": tolerations_for(node),
+        "modelCache": {
+            "hostPath": {"path": node.model_cache.host_path, "type": "Directory"},
+            "mountPath": node.model_cache.mount_path,
+            "readOnly": run.cache_read_only,
+            "ggufDir": f"{node.model_cache.mount_path.rstrip('/')}/gguf",
+        },
+        "shm": {"sizeLimit": lane.shm_size},
+        "model": None,
+        "prefetch": {"enabled": False, "modelFileRefs": []},
+        "verify": None,
+        "aliases": list(lane.aliases),
+    }
+    if model is not None:
+        _plan_model(values, model, node, config)
+    return values
+
+
+def _plan_model(values: dict[str, Any], model: ModelLock, node: Node, config: RepoConfig) -> None:
+    prefix = config.annotation_prefix
+    files = model.artifact_files()
+    size = model.size_bytes or sum(f.size_bytes or 0 for f in files) or None
+    sums = model_sums(model)
+    values["model"] = {
+        "ref": model.name,
+        "format": model.format,
+        "path": model_path(model, node),
+        "source": {"hf": model.hf_repo, "revision": model.revision},
+        "sha256": model.sha256,
+        "sizeBytes": size,
+    }
+    annotations: dict[str, str] = {f"{prefix}/model-ref": model.name}
+    if model.format == "gguf":
+        if model.sha256:
+            annotations[f"{prefix}/model-file-sha256"] = model.sha256
+        if size:
+            annotations[f"{prefix}/model-file-size-bytes"] = str(size)
+    else:
+        if sums:
+            annotations[f"{prefix}/model-snapshot-sha256"] = hashlib.sha256(sums.encode()).hexdigest()
+        if size:
+            annotations[f"{prefix}/model-size-bytes"] = str(size)
+    if model.revision:
+        annotations[f"{prefix}/model-revision"] = model.revision
+    values["annotations"] = annotations
+    if sums is not None and model.prefetch and config.prefetch is not None:
+        job = prefetch_job_name(model, node, sums)
+        values["prefetch"] = {"enabled": True, "modelFileRefs": [model.name], "job": job}
+        values["verify"] = {
+            "image": config.prefetch.image,
+            "script": VERIFY_SCRIPT,
+            "env": [
+                {"name": "MODEL_FILES", "value": sums},
+                {"name": "MARKER", "value": model_marker(model, node)},
+                {"name": "PREFETCH_JOB", "value": job},
+            ],
+        }
+
+
+# --- per node and model: prefetch ---------------------------------------------------
+
+
+def plan_prefetch(model: ModelLock, node: Node, repo: Repo) -> dict[str, Any] | None:
+    config = repo.config
+    sums = model_sums(model)
+    if sums is None or not model.prefetch or config.prefetch is None:
+        return None
+    revision = model.revision or "main"
+    env = [
+        {"name": "MODEL_FILES", "value": sums},
+        {"name": "BASE_URL", "value": f"{config.prefetch.endpoint}/{model.hf_repo}/resolve/{revision}"},
+        {"name": "TARGET_DIR", "value": model_target_dir(model, node)},
+        {"name": "MARKER", "value": model_marker(model, node)},
+    ]
+    if config.prefetch.token_secret:
+        env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {
+            "name": config.prefetch.token_secret, "key": "HF_TOKEN"}}})
+    return {
+        "name": prefetch_job_name(model, node, sums),
+        "namespace": config.namespace,
+        "labels": {"app.kubernetes.io/name": "model-prefetch",
+                   "app.kubernetes.io/instance": model.name,
+                   "app.kubernetes.io/component": "model-prefetch", **MANAGED_BY},
+        "annotations": {f"{config.annotation_prefix}/model-ref": model.name},
+        "image": config.prefetch.image,
+        "script": PREFETCH_SCRIPT,
+        "env": env,
+        "nodeSelector": {"kubernetes.io/hostname": node.hostname},
+        "tolerations": tolerations_for(node),
+        "modelCache": {"hostPath": {"path": node.model_cache.host_path, "type": "Directory"},
+                       "mountPath": node.model_cache.mount_path},
+    }
+
+
+# --- gateway ------------------------------------------------------------------------
+
+
+def lane_base_url(lane_values: Mapping[str, Any]) -> str:
+    return (f"http://{lane_values['name']}.{lane_values['namespace']}.svc.cluster.local:"
+            f"{lane_values['port']}/v1")
+
+
+def plan_gateway_config(lanes: list[Lane], lane_values: Mapping[str, Mapping[str, Any]],
+                        repo: Repo) -> dict[str, Any]:
+    """LiteLLM config: each alias routed to the active lane(s) serving it.
+
+    An alias only parked lanes serve still routes to them, so the gateway config stays
+    complete; the checker warns about it.
+    """
+    serving: dict[str, list[Lane]] = {}
+    for lane in lanes:
+        for alias in lane.aliases:
+            serving.setdefault(alias, []).append(lane)
+    model_list: list[dict[str, Any]] = []
+    for alias in sorted(serving):
+        candidates = serving[alias]
+        chosen = [lane for lane in candidates if lane.active] or candidates
+        for lane in chosen:
+            model_list.append({
+                "model_name": alias,
+                "litellm_params": {
+                    "model": f"openai/{lane.served_name}",
+                    "api_base": lane_base_url(lane_values[lane.name]),
+                    "api_key": "none",
+                },
+                "model_info": {"lane": lane.name, "active": lane.active},
+            })
+    gateway = repo.config.gateway
+    for route in sorted(gateway.extra_routes if gateway else (), key=lambda r: r.alias):
+        model_list.append({"model_name": route.alias,
+                           "litellm_params": {"model": route.model, "api_base": route.api_base,
+                                              "api_key": "none"}})
+    return {"model_list": model_list, "litellm_settings": {"drop_params": True}}
+
+
+# --- security contexts --------------------------------------------------------------
+
+POD_SECURITY_CONTEXT = {
+    "runAsNonRoot": True,
+    "runAsUser": 65532,
+    "runAsGroup": 65532,
+    "fsGroup": 65532,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+CONTAINER_SECURITY_CONTEXT = {
+    "allowPrivilegeEscalation": False,
+    "privileged": False,
+    "readOnlyRootFilesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
+
+# --- the whole repo -----------------------------------------------------------------
+
+
+def _application(name: str, *, repo: Repo, wave: int, source: dict[str, Any],
+                 namespace: str, server: str, create_namespace: bool = False) -> dict[str, Any]:
+    argocd = repo.config.argocd
+    assert argocd is not None
+    sync: dict[str, Any] = {}
+    if argocd.automated:
+        sync["automated"] = {"prune": True, "selfHeal": True}
+    options = ["CreateNamespace=true"] if create_namespace else []
+    if options:
+        sync["syncOptions"] = options
+    return {
+        "name": name,
+        "namespace": argocd.namespace,
+        "project": argocd.project,
+        "wave": str(wave),
+        "labels": dict(MANAGED_BY),
+        "source": source,
+        "destination": {"server": server, "namespace": namespace},
+        "syncPolicy": sync,
+    }
+
+
+def _dir_source(repo: Repo, path: str) -> dict[str, Any]:
+    argocd = repo.config.argocd
+    assert argocd is not None
+    return {"repoURL": argocd.repo_url, "targetRevision": argocd.target_revision,
+            "path": f"{argocd.rendered_path}/{path}", "directory": {"recurse": True}}
+
+
+def plan_device_plugin_values(repo: Repo) -> dict[str, Any]:
+    """Values for the upstream nvidia-device-plugin chart; only keys the chart defines."""
+    plugin = repo.config.device_plugin
+    assert plugin is not None
+    image = parse_image(plugin.image)
+    runtime_class = repo.config.runtime_class_for("nvidia")
+    values: dict[str, Any] = {
+        "image": {"repository": image.repository, "tag": image.tag_with_digest},
+        "runtimeClassName": runtime_class.name if runtime_class else None,
+        "migStrategy": plugin.mig_strategy,
+        "failOnInitError": plugin.fail_on_init_error,
+        "deviceListStrategy": plugin.device_list_strategy,
+        "deviceIDStrategy": plugin.device_id_strategy,
+        "nodeSelector": dict(plugin.node_selector),
+        "tolerations": [_toleration(t) for t in plugin.tolerations],
+        "gfd": {"enabled": plugin.gfd},
+        "nfd": {"enabled": plugin.nfd},
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def plan_repo(repo: Repo) -> list[PlannedFile]:
+    """Every file of rendered/, in a stable order (by cluster, then by path)."""
+    files: list[PlannedFile] = []
+    for cluster in repo.config.clusters:
+        files += _plan_cluster(cluster.name, cluster.server, repo)
+    return sorted(files, key=lambda f: f.path)
+
+
+def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
+    config = repo.config
+    config_at = config.where
+    base = cluster
+    lanes = [lane for lane in repo.lanes.values() if repo.cluster_of(lane) == cluster]
+    nodes = [node for node in repo.nodes.values() if node.cluster == cluster]
+    files: list[PlannedFile] = []
+
+    def add(path: str, origin: Location, values: Mapping[str, Any], template: str | None) -> None:
+        files.append(PlannedFile(f"{base}/{path}", origin, values, template))
+
+    security = {"pod": POD_SECURITY_CONTEXT, "container": CONTAINER_SECURITY_CONTEXT}
+
+    # Platform: namespace and runtime classes.
+    add("platform/namespace.yaml", config_at("namespace"),
+        {"name": config.namespace, "labels": dict(MANAGED_BY)}, "namespace.yaml.j2")
+    vendors = {g.vendor for node in nodes for g in node.gpus}
+    for index, rc in enumerate(config.runtime_classes):
+        if rc.vendor in vendors:
+            add(f"platform/runtimeclass-{rc.name}.yaml", config_at("runtimeClasses", index),
+                {"name": rc.name, "handler": rc.handler, "labels": dict(MANAGED_BY)},
+                "runtimeclass.yaml.j2")
+
+    # Lanes: values, Deployment, Service.
+    lane_values: dict[str, dict[str, Any]] = {}
+    for lane in lanes:
+        values = plan_lane(lane, repo)
+        values["security"] = security
+        lane_values[lane.name] = values
+        origin = lane.where("name")
+        add(f"values/{lane.name}.yaml", origin, values_document(values), None)
+        add(f"lanes/{lane.name}/deployment.yaml", origin, values, "lane-deployment.yaml.j2")
+        add(f"lanes/{lane.name}/service.yaml", origin, _service(values), "service.yaml.j2")
+
+    # Models: one prefetch Job per (node, locked model) used by a lane on that node.
+    wanted = sorted({(lane.node, lane.model) for lane in lanes if lane.model})
+    for node_name, model_name in wanted:
+        model = repo.models[model_name]
+        job = plan_prefetch(model, repo.nodes[node_name], repo)
+        if job is not None:
+            job["security"] = security
+            add(f"models/{node_name}/{model_name}.yaml", model.where(), job,
+                "prefetch-job.yaml.j2")
+
+    # Gateway: LiteLLM config, Deployment and Service.
+    gateway = config.gateway
+    if gateway is not None:
+        litellm = plan_gateway_config(lanes, lane_values, repo)
+        gw = _gateway_values(gateway, litellm, config.namespace, security)
+        add("gateway/configmap.yaml", gateway.where(), gw, "gateway-configmap.yaml.j2")
+        add("gateway/deployment.yaml", gateway.where(), gw, "gateway-deployment.yaml.j2")
+        add("gateway/service.yaml", gateway.where(), _service(gw), "service.yaml.j2")
+
+    # Argo CD: one Application per group, a chart Application, and the root app-of-apps.
+    argocd = config.argocd
+    assert argocd is not None
+    groups = [("platform", -2, config_at("namespace")),
+              ("models", 0, config_at("prefetch")),
+              ("lanes", 1, config_at("namespace"))]
+    if gateway is not None:
+        groups.append(("gateway", 2, gateway.where()))
+    for group, wave, origin in groups:
+        app = _application(k8s_name(cluster, group), repo=repo, wave=wave,
+                           source=_dir_source(repo, f"{base}/{group}"),
+                           namespace=config.namespace, server=server)
+        add(f"argocd/apps/{group}.yaml", origin, app, "application.yaml.j2")
+    plugin = config.device_plugin
+    if plugin is not None and "nvidia" in vendors:
+        source = {"repoURL": plugin.chart_repo, "chart": plugin.chart_name,
+                  "targetRevision": plugin.chart_version,
+                  "helm": {"releaseName": plugin.chart_name,
+                           "valuesObject": plan_device_plugin_values(repo)}}
+        app = _application(k8s_name(cluster, plugin.chart_name), repo=repo, wave=-1,
+                           source=source, namespace=plugin.namespace, server=server,
+                           create_namespace=True)
+        add(f"argocd/apps/{plugin.chart_name}.yaml", plugin.where(), app, "application.yaml.j2")
+    root = _application(k8s_name(cluster, "root"), repo=repo, wave=0,
+                        source=_dir_source(repo, f"{base}/argocd/apps"),
+                        namespace=argocd.namespace, server=server)
+    add("argocd/root.yaml", config_at("argocd"), root, "application.yaml.j2")
+    return files
+
+
+def values_document(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values file as written for review: the plan minus render-only details."""
+    return {k: v for k, v in values.items() if k not in ("security", "verify", "postStart")}
+
+
+def _service(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {"name": values["name"], "namespace": values["namespace"],
+            "labels": values["labels"], "selector": values["selectorLabels"],
+            "port": values["port"]}
+
+
+def _gateway_values(gateway: Gateway, litellm: dict[str, Any], namespace: str,
+                    security: Mapping[str, Any]) -> dict[str, Any]:
+    text = dump_yaml(litellm)
+    selector = {"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": gateway.name}
+    requests: dict[str, Any] = {}
+    limits: dict[str, Any] = {}
+    if gateway.resources is not None:
+        res = gateway.resources
+        _request_limit(requests, limits, "cpu", res.cpu.request, res.cpu.limit)
+        _request_limit(requests, limits, "memory", res.memory.request, res.memory.limit)
+    return {
+        "name": gateway.name,
+        "namespace": namespace,
+        "image": gateway.image,
+        "port": gateway.port,
+        "labels": {**selector, "app.kubernetes.io/component": "gateway", **MANAGED_BY},
+        "selectorLabels": selector,
+        "configName": k8s_name(gateway.name, "config"),
+        "config": text,
+        "configChecksum": hashlib.sha256(text.encode()).hexdigest(),
+        "resources": {"requests": requests, "limits": limits},
+        "security": security,
+    }

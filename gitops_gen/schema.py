@@ -1,0 +1,134 @@
+"""JSON Schemas of the spec files, compiled once, with errors written for people."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from gitops_gen.errors import Problem
+from gitops_gen.source import KeyPath, SourceDoc, format_path
+
+# kind -> packaged schema file. The kind names are what `gitops-gen schema KIND` takes.
+SCHEMA_FILES = {
+    "config": "config.schema.json",
+    "node": "node.schema.json",
+    "lane": "lane.schema.json",
+    "models-lock": "models-lock.schema.json",
+}
+
+_TYPE_NAMES = {
+    "integer": "integer",
+    "number": "number",
+    "string": "string",
+    "boolean": "true or false",
+    "object": "mapping",
+    "array": "list",
+    "null": "null",
+}
+
+
+def schema_text(kind: str) -> str:
+    return resources.files("gitops_gen").joinpath("schemas", SCHEMA_FILES[kind]).read_text("utf-8")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+@dataclass
+class SpecSchemas:
+    """One compiled validator per spec kind, built on first use and reused."""
+
+    _validators: dict[str, jsonschema.protocols.Validator] = field(default_factory=dict)
+
+    def validator(self, kind: str) -> jsonschema.protocols.Validator:
+        found = self._validators.get(kind)
+        if found is None:
+            schema = json.loads(schema_text(kind))
+            cls = jsonschema.validators.validator_for(schema)
+            found = cls(schema)
+            self._validators[kind] = found
+        return found
+
+    def problems(self, kind: str, doc: SourceDoc) -> list[Problem]:
+        return [p for error in self.validator(kind).iter_errors(doc.data)
+                for p in _explain(error, doc)]
+
+
+def _explain(error: jsonschema.ValidationError, doc: SourceDoc) -> Iterator[Problem]:
+    path: KeyPath = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    instance = error.instance
+
+    if "propertyNames" in error.absolute_schema_path:
+        key = str(instance)
+        hint = schema.get("x-error", "is not an allowed key")
+        yield doc.problem((*path, key), f"key {key!r} {hint}")
+        return
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        for key in instance:
+            if key in schema.get("properties", {}):
+                continue
+            yield doc.problem((*path, key), _unknown_key(key, allowed))
+        return
+    if kind == "required" and isinstance(instance, dict):
+        for key in error.validator_value:
+            if key not in instance:
+                yield doc.problem(path, f"missing required key {key!r}")
+        return
+    if kind == "type":
+        expected = error.validator_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        message = f"expected {wanted}, got {_describe(instance)}"
+    elif kind == "enum":
+        options = ", ".join(_describe(v) for v in error.validator_value)
+        message = f"expected one of {options}; got {_describe(instance)}"
+    elif kind == "const":
+        message = f"expected {_describe(error.validator_value)}, got {_describe(instance)}"
+    elif "x-error" in schema and kind in ("pattern", "maxLength", "anyOf", "minLength"):
+        message = f"{_describe(instance)} {schema['x-error']}"
+    elif kind in ("minimum", "exclusiveMinimum"):
+        op = ">=" if kind == "minimum" else ">"
+        message = f"must be {op} {error.validator_value}, got {_describe(instance)}"
+    elif kind in ("maximum", "exclusiveMaximum"):
+        op = "<=" if kind == "maximum" else "<"
+        message = f"must be {op} {error.validator_value}, got {_describe(instance)}"
+    elif kind == "uniqueItems":
+        message = "items must be unique"
+    elif kind == "minItems":
+        message = f"must have at least {error.validator_value} item(s)"
+    else:
+        message = error.message
+    yield doc.problem(path, message)
+
+
+def _unknown_key(key: str, allowed: list[str]) -> str:
+    lowered = {a.lower(): a for a in allowed}
+    guess = lowered.get(key.lower()) or next(
+        iter(difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)), None
+    )
+    if guess:
+        return f"unknown key {key!r} (did you mean {guess!r}?)"
+    return f"unknown key {key!r} (allowed: {', '.join(allowed)})"
+
+
+__all__ = ["SCHEMA_FILES", "SpecSchemas", "format_path", "schema_text"]

@@ -1,0 +1,186 @@
+"""Read YAML spec files into plain data plus the line of every key.
+
+PyYAML's C composer gives nodes with marks; we build the values ourselves so that
+every key path keeps its line, duplicate keys are caught (YAML silently keeps the
+last one, which hides typos), and no tag can construct anything but plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitops_gen.errors import InputError, Problem
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+KeyPath = tuple[str | int, ...]
+
+# An alias-heavy document ("billion laughs") must not explode in memory.
+_MAX_NODES = 200_000
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+def format_path(path: KeyPath) -> str:
+    """`('serve', 'ctxSize')` -> `serve.ctxSize`; list items as `[0]`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    """One parsed spec file: its data and the line of every key path."""
+
+    file: str
+    data: Any
+    lines: Mapping[KeyPath, int] = field(repr=False)
+
+    def line_of(self, path: KeyPath) -> int:
+        """Line of `path`, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return 1
+
+    def problem(self, path: KeyPath, message: str) -> Problem:
+        return Problem(self.file, self.line_of(path), format_path(path), message)
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[KeyPath, int] = {}
+        self.problems: list[Problem] = []
+        self.count = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        self.count += 1
+        if self.count > _MAX_NODES:
+            raise _TooLarge
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                self.lines[(*path, index)] = item.start_mark.line + 1
+                items.append(self.build(item, (*path, index)))
+            return items
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(
+                    Problem(self.file, key_node.start_mark.line + 1, format_path(path),
+                            "mapping keys must be plain strings")
+                )
+                continue
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.problems.append(
+                    Problem(self.file, key_node.start_mark.line + 1, format_path(path),
+                            "merge keys ('<<') are not supported; write the keys out")
+                )
+                continue
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in result:
+                self.problems.append(
+                    Problem(self.file, line, format_path((*path, key)),
+                            f"duplicate key (first defined on line {self.lines[(*path, key)]})")
+                )
+                continue
+            self.lines[(*path, key)] = line
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    def _scalar(self, node: yaml.Node, path: KeyPath) -> Any:
+        tag = node.tag
+        if tag not in _SCALAR_TAGS:
+            self.problems.append(
+                Problem(self.file, node.start_mark.line + 1, format_path(path),
+                        f"unsupported YAML tag {tag!r}")
+            )
+            return None
+        if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+            # Dates stay strings: the schemas check their format, not Python.
+            return str(node.value)
+        c = self.constructor
+        if tag == "tag:yaml.org,2002:int":
+            return c.construct_yaml_int(node)
+        if tag == "tag:yaml.org,2002:float":
+            return c.construct_yaml_float(node)
+        if tag == "tag:yaml.org,2002:bool":
+            return c.construct_yaml_bool(node)
+        return None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def parse_yaml(text: str, *, file: str) -> SourceDoc:
+    """Parse one YAML document; every problem becomes an InputError with file:line."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise InputError([Problem(file, line, "", f"invalid YAML: {reason}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(file, 0, "", f"invalid YAML: {exc}")]) from None
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        raise InputError([Problem(file, 1, "", "file is empty")])
+    if len(nodes) > 1:
+        raise InputError([Problem(file, nodes[1].start_mark.line + 1, "",
+                                  "expected one YAML document, found several")])
+    builder = _Builder(file)
+    try:
+        data = builder.build(nodes[0], ())
+    except _TooLarge:
+        raise InputError([Problem(file, 1, "", "document too large (too many nodes or aliases)")]
+                         ) from None
+    if builder.problems:
+        raise InputError(builder.problems)
+    builder.lines[()] = nodes[0].start_mark.line + 1
+    return SourceDoc(file=file, data=data, lines=builder.lines)
+
+
+def read_yaml(root: Path, relpath: str) -> SourceDoc:
+    """Read `root/relpath`; unreadable files are input errors, not tracebacks."""
+    try:
+        raw = (root / relpath).read_bytes()
+    except FileNotFoundError:
+        raise InputError([Problem(relpath, 0, "", "file not found")]) from None
+    except OSError as exc:
+        raise InputError([Problem(relpath, 0, "", f"cannot read file: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(relpath, line, "", "file is not valid UTF-8")]) from None
+    return parse_yaml(text, file=relpath)

@@ -1,0 +1,124 @@
+"""Write rendered/ atomically, and tell whether it is current.
+
+The new tree is built beside the old one and swapped in with two renames, so an error
+never leaves a half-written rendered/. Files without the gitops-gen header are not
+ours: they are carried over untouched and never reported as stale.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitops_gen.errors import GitopsGenError
+from gitops_gen.render import HEADER_PREFIX
+
+
+@dataclass(frozen=True)
+class TreeDiff:
+    """How rendered/ on disk differs from what the specs render to."""
+
+    stale: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.stale or self.missing or self.extra)
+
+
+class ForeignFileError(GitopsGenError):
+    """A file gitops-gen would write exists and was written by someone else."""
+
+
+def _is_generated(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(HEADER_PREFIX)) == HEADER_PREFIX.encode()
+    except OSError:
+        return False
+
+
+def _scan(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """Files under out_dir split into (generated, foreign), by relative POSIX path."""
+    generated: dict[str, Path] = {}
+    foreign: dict[str, Path] = {}
+    if not out_dir.is_dir():
+        return generated, foreign
+    for dirpath, _dirs, names in os.walk(out_dir):
+        for name in names:
+            path = Path(dirpath) / name
+            rel = path.relative_to(out_dir).as_posix()
+            is_ours = path.is_file() and not path.is_symlink() and _is_generated(path)
+            (generated if is_ours else foreign)[rel] = path
+    return generated, foreign
+
+
+def compare_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
+    generated, foreign = _scan(out_dir)
+    diff = TreeDiff()
+    unchanged = 0
+    for rel, text in files.items():
+        path = generated.get(rel)
+        if path is None:
+            diff.missing.append(rel)
+        elif path.read_bytes() != text.encode("utf-8"):
+            diff.stale.append(rel)
+        else:
+            unchanged += 1
+    diff.extra.extend(sorted(set(generated) - set(files)))
+    _refuse_foreign_collisions(out_dir, files, foreign)
+    return TreeDiff(sorted(diff.stale), sorted(diff.missing), diff.extra, unchanged)
+
+
+def _refuse_foreign_collisions(out_dir: Path, files: Mapping[str, str],
+                               foreign: Mapping[str, Path]) -> None:
+    clash = sorted(set(files) & set(foreign))
+    if clash:
+        listed = ", ".join(f"{out_dir.name}/{c}" for c in clash[:5])
+        raise ForeignFileError(f"{listed}: exists and was not written by gitops-gen; "
+                               "move it away so gitops-gen can own that path")
+
+
+def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
+    """Make out_dir hold exactly `files` plus the foreign files it already had."""
+    diff = compare_tree(out_dir, files)
+    if diff.clean:
+        return diff
+    _generated, foreign = _scan(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        for rel, text in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(text.encode("utf-8"))
+        for rel, source in foreign.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+        _swap(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return diff
+
+
+def _swap(staging: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    retired.rmdir()
+    os.rename(out_dir, retired)
+    try:
+        os.rename(staging, out_dir)
+    except BaseException:
+        os.rename(retired, out_dir)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
