@@ -34,8 +34,11 @@ def build_repo(root: Path) -> Build:
         for violation in schemas[cluster].violations(obj.data):
             # A spec value Kubernetes would reject (a bad quantity, say) is bad input.
             where = f"{obj.ident}" + (f" {violation.path}" if violation.path else "")
-            problems.append(Problem(obj.origin.file, obj.origin.line, where,
-                                    f"{violation.message} (in {obj.path})"))
+            problems.append(
+                Problem(
+                    obj.origin.file, obj.origin.line, where, f"{violation.message} (in {obj.path})"
+                )
+            )
     if problems:
         raise InputError(problems)
     return Build(repo=repo, tree=tree)

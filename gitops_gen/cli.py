@@ -26,8 +26,11 @@ def _run(action: Callable[[], int]) -> None:
         for line in exc.lines():
             click.echo(line, err=True)
         count = len(exc.problems)
-        click.echo(f"gitops-gen: {count} problem{'s' if count != 1 else ''} in the specs; "
-                   "nothing was written.", err=True)
+        click.echo(
+            f"gitops-gen: {count} problem{'s' if count != 1 else ''} in the specs; "
+            "nothing was written.",
+            err=True,
+        )
         code = exc.exit_code
     except GitopsGenError as exc:
         for line in exc.lines():
@@ -38,16 +41,26 @@ def _run(action: Callable[[], int]) -> None:
     except Exception as exc:  # a bug in gitops-gen, not bad input
         if os.environ.get("GITOPS_GEN_DEBUG"):
             raise
-        click.echo(f"gitops-gen: internal error: {type(exc).__name__}: {exc} "
-                   "(set GITOPS_GEN_DEBUG=1 for a traceback)", err=True)
+        click.echo(
+            f"gitops-gen: internal error: {type(exc).__name__}: {exc} "
+            "(set GITOPS_GEN_DEBUG=1 for a traceback)",
+            err=True,
+        )
         code = EXIT_INTERNAL
     sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gitops-gen")
-@click.option("-C", "--repo", "repo", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("."), show_default=True, help="Root of the gitops-gen repo.")
+@click.option(
+    "-C",
+    "--repo",
+    "repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Root of the gitops-gen repo.",
+)
 @click.pass_context
 def main(ctx: click.Context, repo: Path) -> None:
     """Render GPU inference lanes into Kubernetes manifests and police the GPU contract."""
@@ -55,8 +68,11 @@ def main(ctx: click.Context, repo: Path) -> None:
 
 
 @main.command()
-@click.option("--check", is_flag=True,
-              help="Write nothing; exit 1 if rendered/ is not what the specs render to.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 if rendered/ is not what the specs render to.",
+)
 @click.pass_obj
 def render(repo: Path, check: bool) -> None:
     """Render the specs into rendered/ (validated against the Kubernetes schemas)."""
@@ -75,22 +91,31 @@ def render_command(root: Path, *, check: bool) -> int:
             click.echo(f"{shown}/ is up to date ({len(files)} files, {objects} objects).")
             return EXIT_PASS
         click.echo(f"{shown}/ is stale; run 'gitops-gen render' and commit the result:")
-        for label, paths in (("stale", diff.stale), ("missing", diff.missing),
-                             ("extra", diff.extra)):
+        for label, paths in (
+            ("stale", diff.stale),
+            ("missing", diff.missing),
+            ("extra", diff.extra),
+        ):
             for path in paths:
                 click.echo(f"  {label:8} {shown}/{path}")
         return EXIT_STALE
     diff = write_tree(out, files)
     changed = len(diff.stale) + len(diff.missing)
-    click.echo(f"rendered {len(files)} files ({objects} objects, schema-valid) into {shown}/: "
-               f"{changed} written, {len(diff.extra)} removed, {diff.unchanged} unchanged.")
+    click.echo(
+        f"rendered {len(files)} files ({objects} objects, schema-valid) into {shown}/: "
+        f"{changed} written, {len(diff.extra)} removed, {diff.unchanged} unchanged."
+    )
     return EXIT_PASS
 
 
 @main.command()
 @click.argument("kind", required=False, type=click.Choice(sorted(SCHEMA_FILES)))
-@click.option("--write", "write_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write every schema into this directory (for editors).")
+@click.option(
+    "--write",
+    "write_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every schema into this directory (for editors).",
+)
 def schema(kind: str | None, write_dir: Path | None) -> None:
     """Print the JSON Schema of a spec KIND (config, node, lane, models-lock)."""
     _run(lambda: schema_command(kind, write_dir))

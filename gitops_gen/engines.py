@@ -77,8 +77,9 @@ def _llamacpp(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
     _switch(args, "--metrics", serve.get("metrics"))
     args += list(serve.get("extraArgs", []))
     # The server image's entrypoint is llama-server itself.
-    return Launch(command=[], args=args, env={}, port=port, health_path="/health",
-                  startup_seconds=900)
+    return Launch(
+        command=[], args=args, env={}, port=port, health_path="/health", startup_seconds=900
+    )
 
 
 def _vllm(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
@@ -107,13 +108,19 @@ def _vllm(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
         "HOME": "/tmp",
         "VLLM_NO_USAGE_STATS": "1",
     }
-    return Launch(command=["vllm", "serve"], args=args, env=env, port=port,
-                  health_path="/health", startup_seconds=1800)
+    return Launch(
+        command=["vllm", "serve"],
+        args=args,
+        env=env,
+        port=port,
+        health_path="/health",
+        startup_seconds=1800,
+    )
 
 
 # Ollama serves models it has imported; the GGUF is imported once the server answers.
 OLLAMA_IMPORT = (
-    'until ollama list >/dev/null 2>&1; do sleep 2; done; '
+    "until ollama list >/dev/null 2>&1; do sleep 2; done; "
     'printf "FROM %s\\n" "$2" > /tmp/Modelfile && ollama create "$1" -f /tmp/Modelfile'
 )
 
@@ -139,18 +146,37 @@ def _ollama(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
         env["OLLAMA_NUM_PARALLEL"] = str(serve["parallel"])
     post_start: list[str] = []
     if model is not None:
-        post_start = ["sh", "-c", OLLAMA_IMPORT, "ollama-import", lane.served_name,
-                      model_path(model, node)]
-    return Launch(command=["ollama"], args=["serve"], env=dict(sorted(env.items())), port=port,
-                  health_path="/api/version", startup_seconds=900, cache_read_only=False,
-                  post_start=post_start)
+        post_start = [
+            "sh",
+            "-c",
+            OLLAMA_IMPORT,
+            "ollama-import",
+            lane.served_name,
+            model_path(model, node),
+        ]
+    return Launch(
+        command=["ollama"],
+        args=["serve"],
+        env=dict(sorted(env.items())),
+        port=port,
+        health_path="/api/version",
+        startup_seconds=900,
+        cache_read_only=False,
+        post_start=post_start,
+    )
 
 
 def _generic(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
     serve = lane.serve
-    return Launch(command=list(serve.get("command", [])), args=list(serve.get("args", [])),
-                  env={}, port=int(serve["port"]), health_path=serve.get("healthPath", "/"),
-                  startup_seconds=600, cache_read_only=False)
+    return Launch(
+        command=list(serve.get("command", [])),
+        args=list(serve.get("args", [])),
+        env={},
+        port=int(serve["port"]),
+        health_path=serve.get("healthPath", "/"),
+        startup_seconds=600,
+        cache_read_only=False,
+    )
 
 
 _ENGINES: Mapping[str, Callable[[Lane, ModelLock | None, Node], Launch]] = {

@@ -32,7 +32,11 @@ class SchemaViolation:
 
 def supported_versions() -> list[str]:
     root = resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
-    found = {m.group(1) for p in root.iterdir() if (m := re.match(r"^v(\d+\.\d+)\.\d+-local-strict$", p.name))}
+    found = {
+        m.group(1)
+        for p in root.iterdir()
+        if (m := re.match(r"^v(\d+\.\d+)\.\d+-local-strict$", p.name))
+    }
     return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))
 
 
@@ -41,7 +45,9 @@ def _schema_version(desired: str) -> str:
     key = tuple(int(x) for x in desired.split("."))
     candidates = [v for v in supported_versions() if tuple(int(x) for x in v.split(".")) <= key]
     if not candidates:
-        raise ValueError(f"no Kubernetes schemas for {desired}; bundled: {', '.join(supported_versions())}")
+        raise ValueError(
+            f"no Kubernetes schemas for {desired}; bundled: {', '.join(supported_versions())}"
+        )
     return candidates[-1]
 
 
@@ -93,14 +99,18 @@ class KubeSchemas:
         api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
         validator = self.validator(api_version, kind)
         if validator is None:
-            yield SchemaViolation("", f"no schema for {api_version} {kind} in Kubernetes "
-                                      f"{self.kubernetes_version}")
+            yield SchemaViolation(
+                "", f"no schema for {api_version} {kind} in Kubernetes {self.kubernetes_version}"
+            )
             return
-        for error in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))):
+        for error in sorted(
+            validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))
+        ):
             yield SchemaViolation(format_path(tuple(error.absolute_path)), _message(error))
 
 
 def _message(error: jsonschema.ValidationError) -> str:
+    message = str(error.message)
     if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown field")
-    return error.message
+        return message.replace("Additional properties are not allowed", "unknown field")
+    return message

@@ -12,8 +12,8 @@ from typing import Any, Protocol, TypeVar
 
 from gitops_gen.errors import InputError, Problem
 from gitops_gen.model import (
-    ArgoCD,
     Architecture,
+    ArgoCD,
     Cluster,
     CpuMemory,
     DevicePlugin,
@@ -86,15 +86,26 @@ def load_repo(root: Path, *, schemas: SpecSchemas | None = None) -> Repo:
         return build(doc)
 
     if not (root / CONFIG_FILE).is_file():
-        raise InputError([Problem(CONFIG_FILE, 0, "",
-                                  f"file not found in {root} (is this a gitops-gen repo? "
-                                  "'gitops-gen init' scaffolds one)")])
+        raise InputError(
+            [
+                Problem(
+                    CONFIG_FILE,
+                    0,
+                    "",
+                    f"file not found in {root} (is this a gitops-gen repo? "
+                    "'gitops-gen init' scaffolds one)",
+                )
+            ]
+        )
     config = load(CONFIG_FILE, "config", _config)
-    nodes = [n for f in spec_files(root, HARDWARE_DIR) if (n := load(f, "node", _node))]
+    hardware = spec_files(root, HARDWARE_DIR)
+    nodes = [n for f in hardware if (n := load(f, "node", _node))]
+    # A node file that failed to load is reported once, not as "unknown node" per lane.
+    all_nodes_loaded = len(nodes) == len(hardware)
     lanes = [x for f in spec_files(root, LANES_DIR) if (x := load(f, "lane", _lane))]
-    models: dict[str, ModelLock] = {}
+    models: dict[str, ModelLock] | None = {}
     if (root / LOCK_FILE).exists():
-        models = load(LOCK_FILE, "models-lock", _models) or {}
+        models = load(LOCK_FILE, "models-lock", _models)
 
     if config is None:
         raise InputError(problems)
@@ -102,8 +113,9 @@ def load_repo(root: Path, *, schemas: SpecSchemas | None = None) -> Repo:
     lane_map = _unique("lane", lanes, problems)
     node_map = {name: _with_cluster(node, config, problems) for name, node in node_map.items()}
     for lane in lane_map.values():
-        _cross_check(lane, node_map, models, problems)
-    if problems:
+        # A lock that failed to load is reported once, not once per lane that uses it.
+        _cross_check(lane, node_map if all_nodes_loaded else None, models, problems)
+    if problems or models is None:
         raise InputError(problems)
     return Repo(root=root, config=config, nodes=node_map, lanes=lane_map, models=models)
 
@@ -115,8 +127,14 @@ def _unique(kind: str, items: list[N], problems: list[Problem]) -> dict[str, N]:
         first = by_name.get(name)
         if first is not None:
             where, other = item.where("name"), first.where("name")
-            problems.append(Problem(where.file, where.line, "name",
-                                    f"duplicate {kind} name {name!r} (also in {other})"))
+            problems.append(
+                Problem(
+                    where.file,
+                    where.line,
+                    "name",
+                    f"duplicate {kind} name {name!r} (also in {other})",
+                )
+            )
             continue
         by_name[name] = item
     return dict(sorted(by_name.items()))
@@ -127,45 +145,72 @@ def _with_cluster(node: Node, config: RepoConfig, problems: list[Problem]) -> No
     if node.cluster:
         if node.cluster not in names:
             where = node.where("cluster")
-            problems.append(Problem(where.file, where.line, "cluster",
-                                    f"unknown cluster {node.cluster!r} "
-                                    f"(gitops-gen.yaml defines: {', '.join(names)})"))
+            problems.append(
+                Problem(
+                    where.file,
+                    where.line,
+                    "cluster",
+                    f"unknown cluster {node.cluster!r} "
+                    f"(gitops-gen.yaml defines: {', '.join(names)})",
+                )
+            )
         return node
     if len(names) > 1:
         where = node.where("name")
-        problems.append(Problem(where.file, where.line, "cluster",
-                                f"missing required key 'cluster' (gitops-gen.yaml defines "
-                                f"several: {', '.join(names)})"))
+        problems.append(
+            Problem(
+                where.file,
+                where.line,
+                "cluster",
+                f"missing required key 'cluster' (gitops-gen.yaml defines "
+                f"several: {', '.join(names)})",
+            )
+        )
         return node
     return replace(node, cluster=names[0])
 
 
-def _cross_check(lane: Lane, nodes: Mapping[str, Node], models: Mapping[str, ModelLock],
-                 problems: list[Problem]) -> None:
+def _cross_check(
+    lane: Lane,
+    nodes: Mapping[str, Node] | None,
+    models: Mapping[str, ModelLock] | None,
+    problems: list[Problem],
+) -> None:
+    """References from a lane to its node and model; `None` = that side failed to load."""
+
     def report(key: str, message: str) -> None:
         where = lane.where(key)
         problems.append(Problem(where.file, where.line, key, message))
 
-    node = nodes.get(lane.node)
-    if node is None:
-        known = ", ".join(nodes) or "none"
-        report("node", f"unknown node {lane.node!r} (hardware/ defines: {known})")
-    elif lane.gpus > 0:
-        vendors = sorted({g.vendor for g in node.gpus})
-        if lane.gpu_vendor is None and len(vendors) > 1:
-            report("gpus", f"node {node.name!r} has {' and '.join(vendors)} GPUs; "
-                           "set gpuVendor to say which this lane uses")
-        elif lane.gpu_vendor is not None and lane.gpu_vendor not in vendors:
-            report("gpuVendor", f"node {node.name!r} has no {lane.gpu_vendor} GPU "
-                                f"(it has: {', '.join(vendors)})")
-    if lane.model is not None:
+    if nodes is not None:
+        node = nodes.get(lane.node)
+        if node is None:
+            known = ", ".join(nodes) or "none"
+            report("node", f"unknown node {lane.node!r} (hardware/ defines: {known})")
+        elif lane.gpus > 0:
+            vendors = sorted({g.vendor for g in node.gpus})
+            if lane.gpu_vendor is None and len(vendors) > 1:
+                report(
+                    "gpus",
+                    f"node {node.name!r} has {' and '.join(vendors)} GPUs; "
+                    "set gpuVendor to say which this lane uses",
+                )
+            elif lane.gpu_vendor is not None and lane.gpu_vendor not in vendors:
+                report(
+                    "gpuVendor",
+                    f"node {node.name!r} has no {lane.gpu_vendor} GPU "
+                    f"(it has: {', '.join(vendors)})",
+                )
+    if lane.model is not None and models is not None:
         model = models.get(lane.model)
         if model is None:
             known = ", ".join(models) or f"none, or {LOCK_FILE} is missing"
             report("model", f"unknown model {lane.model!r} ({LOCK_FILE} defines: {known})")
         elif lane.engine in GGUF_ENGINES and model.format != "gguf":
-            report("model", f"engine {lane.engine} needs a gguf model; "
-                            f"{lane.model!r} is {model.format}")
+            report(
+                "model",
+                f"engine {lane.engine} needs a gguf model; {lane.model!r} is {model.format}",
+            )
 
 
 # --- building the model from validated data -------------------------------------------
@@ -184,7 +229,9 @@ def _opt_str(value: Any) -> str | None:
 
 
 def _tolerations(items: list[Mapping[str, Any]]) -> tuple[Toleration, ...]:
-    return tuple(Toleration(t["key"], t["operator"], t.get("value"), t.get("effect")) for t in items)
+    return tuple(
+        Toleration(t["key"], t["operator"], t.get("value"), t.get("effect")) for t in items
+    )
 
 
 def _config(doc: SourceDoc) -> RepoConfig:
@@ -197,7 +244,9 @@ def _config(doc: SourceDoc) -> RepoConfig:
     return RepoConfig(
         doc=doc,
         clusters=tuple(
-            Cluster(c["name"], c["kubernetesVersion"], c.get("server", "https://kubernetes.default.svc"))
+            Cluster(
+                c["name"], c["kubernetesVersion"], c.get("server", "https://kubernetes.default.svc")
+            )
             for c in d["clusters"]
         ),
         namespace=d["namespace"],
@@ -215,7 +264,9 @@ def _config(doc: SourceDoc) -> RepoConfig:
         runtime_classes=tuple(
             RuntimeClass(r["vendor"], r["name"], r["handler"]) for r in d.get("runtimeClasses", [])
         ),
-        device_plugin=None if plugin is None else DevicePlugin(
+        device_plugin=None
+        if plugin is None
+        else DevicePlugin(
             doc=doc,
             prefix=("devicePlugin",),
             chart_repo=plugin["chart"]["repoURL"],
@@ -239,7 +290,9 @@ def _config(doc: SourceDoc) -> RepoConfig:
             endpoint=prefetch.get("endpoint", "https://huggingface.co").rstrip("/"),
             token_secret=prefetch.get("tokenSecret"),
         ),
-        gateway=None if gateway is None else Gateway(
+        gateway=None
+        if gateway is None
+        else Gateway(
             doc=doc,
             prefix=("gateway",),
             name=gateway.get("name", "litellm"),
@@ -247,7 +300,8 @@ def _config(doc: SourceDoc) -> RepoConfig:
             port=gateway.get("port", 4000),
             resources=_resources(gateway["resources"]) if "resources" in gateway else None,
             extra_routes=tuple(
-                GatewayRoute(r["alias"], r["model"], r["apiBase"]) for r in gateway.get("extraRoutes", [])
+                GatewayRoute(r["alias"], r["model"], r["apiBase"])
+                for r in gateway.get("extraRoutes", [])
             ),
         ),
     )
@@ -263,7 +317,9 @@ def _node(doc: SourceDoc) -> Node:
         labels=dict(sorted(d.get("labels", {}).items())),
         taints=tuple(Taint(t["key"], t.get("value"), t["effect"]) for t in d.get("taints", [])),
         allocatable=CpuMemory(d["allocatable"]["cpu"], d["allocatable"]["memory"]),
-        system_reserved=None if reserved is None else CpuMemory(reserved["cpu"], reserved["memory"]),
+        system_reserved=None
+        if reserved is None
+        else CpuMemory(reserved["cpu"], reserved["memory"]),
         gpus=tuple(
             Gpu(
                 vendor=g["vendor"],
@@ -301,7 +357,9 @@ def _lane(doc: SourceDoc) -> Lane:
         resources=_resources(d["resources"]),
         shm_size=d.get("shmSize", "8Gi"),
         aliases=tuple(d.get("aliases", [])),
-        evidence=None if evidence is None else Evidence(
+        evidence=None
+        if evidence is None
+        else Evidence(
             gpu_model=evidence["gpuModel"],
             live_peak_mib=evidence.get("livePeakMiB"),
             date=evidence["date"],
@@ -320,7 +378,9 @@ def _models(doc: SourceDoc) -> dict[str, ModelLock]:
             name=name,
             format=m["format"],
             file=m.get("file"),
-            files=tuple(ModelFile(f["path"], f["sha256"], f["sizeBytes"]) for f in m.get("files", [])),
+            files=tuple(
+                ModelFile(f["path"], f["sha256"], f["sizeBytes"]) for f in m.get("files", [])
+            ),
             hf_repo=m["source"]["hf"],
             revision=m["source"].get("revision"),
             sha256=m.get("sha256"),
@@ -328,7 +388,9 @@ def _models(doc: SourceDoc) -> dict[str, ModelLock]:
             quant=m.get("quant"),
             dtype=m.get("dtype"),
             prefetch=m.get("prefetch", True),
-            architecture=None if arch is None else Architecture(
+            architecture=None
+            if arch is None
+            else Architecture(
                 layers=arch["layers"],
                 attention_layers=arch.get("attentionLayers", arch["layers"]),
                 kv_heads=arch["kvHeads"],

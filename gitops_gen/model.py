@@ -260,10 +260,12 @@ class ModelLock(Spec):
     prefetch: bool = True
 
     def artifact_files(self) -> tuple[ModelFile, ...]:
-        """Every file to fetch and verify: the GGUF file, or the snapshot's files."""
-        if self.format == "gguf" and self.file:
+        """Every file to fetch and verify: the snapshot's or split GGUF's files, or the file."""
+        if self.files:
+            return self.files
+        if self.file:
             return (ModelFile(self.file, self.sha256, self.size_bytes),)
-        return self.files
+        return ()
 
 
 @dataclass(frozen=True)

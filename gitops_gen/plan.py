@@ -159,8 +159,9 @@ def node_selector_for(node: Node, config: RepoConfig) -> dict[str, str]:
     return dict(sorted(selector.items()))
 
 
-def _request_limit(requests: dict[str, Any], limits: dict[str, Any], name: str,
-                   request: str, limit: str | None) -> None:
+def _request_limit(
+    requests: dict[str, Any], limits: dict[str, Any], name: str, request: str, limit: str | None
+) -> None:
     requests[name] = request
     if limit is not None:
         limits[name] = limit
@@ -181,8 +182,9 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
     requests: dict[str, Any] = {}
     limits: dict[str, Any] = {}
     _request_limit(requests, limits, "cpu", lane.resources.cpu.request, lane.resources.cpu.limit)
-    _request_limit(requests, limits, "memory", lane.resources.memory.request,
-                   lane.resources.memory.limit)
+    _request_limit(
+        requests, limits, "memory", lane.resources.memory.request, lane.resources.memory.limit
+    )
     gpu_resource = None
     if lane.gpus > 0:
         gpu_resource = node.gpus_of(vendor)[0].resource if node.gpus_of(vendor) else None
@@ -205,8 +207,12 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
         "engine": lane.engine,
         "active": lane.active,
         "replicaCount": lane.replicas,
-        "image": {"repository": image.repository, "tag": image.tag, "digest": image.digest,
-                  "ref": lane.image},
+        "image": {
+            "repository": image.repository,
+            "tag": image.tag,
+            "digest": image.digest,
+            "ref": lane.image,
+        },
         "runtimeClassName": runtime_class.name if runtime_class else None,
         "labels": labels,
         "selectorLabels": selector,
@@ -236,6 +242,8 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
     }
     if model is not None:
         _plan_model(values, model, node, config)
+    if lane.description:
+        values["annotations"][f"{config.annotation_prefix}/description"] = lane.description
     return values
 
 
@@ -253,14 +261,15 @@ def _plan_model(values: dict[str, Any], model: ModelLock, node: Node, config: Re
         "sizeBytes": size,
     }
     annotations: dict[str, str] = {f"{prefix}/model-ref": model.name}
-    if model.format == "gguf":
-        if model.sha256:
-            annotations[f"{prefix}/model-file-sha256"] = model.sha256
+    if len(files) == 1:
+        if files[0].sha256:
+            annotations[f"{prefix}/model-file-sha256"] = files[0].sha256
         if size:
             annotations[f"{prefix}/model-file-size-bytes"] = str(size)
     else:
+        # Several files (a snapshot, a split GGUF): the digest of their checksum list.
         if sums:
-            annotations[f"{prefix}/model-snapshot-sha256"] = hashlib.sha256(sums.encode()).hexdigest()
+            annotations[f"{prefix}/model-files-sha256"] = hashlib.sha256(sums.encode()).hexdigest()
         if size:
             annotations[f"{prefix}/model-size-bytes"] = str(size)
     if model.revision:
@@ -289,29 +298,43 @@ def plan_prefetch(model: ModelLock, node: Node, repo: Repo) -> dict[str, Any] | 
     if sums is None or not model.prefetch or config.prefetch is None:
         return None
     revision = model.revision or "main"
-    env = [
+    env: list[dict[str, Any]] = [
         {"name": "MODEL_FILES", "value": sums},
-        {"name": "BASE_URL", "value": f"{config.prefetch.endpoint}/{model.hf_repo}/resolve/{revision}"},
+        {
+            "name": "BASE_URL",
+            "value": f"{config.prefetch.endpoint}/{model.hf_repo}/resolve/{revision}",
+        },
         {"name": "TARGET_DIR", "value": model_target_dir(model, node)},
         {"name": "MARKER", "value": model_marker(model, node)},
     ]
     if config.prefetch.token_secret:
-        env.append({"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {
-            "name": config.prefetch.token_secret, "key": "HF_TOKEN"}}})
+        env.append(
+            {
+                "name": "HF_TOKEN",
+                "valueFrom": {
+                    "secretKeyRef": {"name": config.prefetch.token_secret, "key": "HF_TOKEN"}
+                },
+            }
+        )
     return {
         "name": prefetch_job_name(model, node, sums),
         "namespace": config.namespace,
-        "labels": {"app.kubernetes.io/name": "model-prefetch",
-                   "app.kubernetes.io/instance": model.name,
-                   "app.kubernetes.io/component": "model-prefetch", **MANAGED_BY},
+        "labels": {
+            "app.kubernetes.io/name": "model-prefetch",
+            "app.kubernetes.io/instance": model.name,
+            "app.kubernetes.io/component": "model-prefetch",
+            **MANAGED_BY,
+        },
         "annotations": {f"{config.annotation_prefix}/model-ref": model.name},
         "image": config.prefetch.image,
         "script": PREFETCH_SCRIPT,
         "env": env,
         "nodeSelector": {"kubernetes.io/hostname": node.hostname},
         "tolerations": tolerations_for(node),
-        "modelCache": {"hostPath": {"path": node.model_cache.host_path, "type": "Directory"},
-                       "mountPath": node.model_cache.mount_path},
+        "modelCache": {
+            "hostPath": {"path": node.model_cache.host_path, "type": "Directory"},
+            "mountPath": node.model_cache.mount_path,
+        },
     }
 
 
@@ -319,12 +342,15 @@ def plan_prefetch(model: ModelLock, node: Node, repo: Repo) -> dict[str, Any] | 
 
 
 def lane_base_url(lane_values: Mapping[str, Any]) -> str:
-    return (f"http://{lane_values['name']}.{lane_values['namespace']}.svc.cluster.local:"
-            f"{lane_values['port']}/v1")
+    return (
+        f"http://{lane_values['name']}.{lane_values['namespace']}.svc.cluster.local:"
+        f"{lane_values['port']}/v1"
+    )
 
 
-def plan_gateway_config(lanes: list[Lane], lane_values: Mapping[str, Mapping[str, Any]],
-                        repo: Repo) -> dict[str, Any]:
+def plan_gateway_config(
+    lanes: list[Lane], lane_values: Mapping[str, Mapping[str, Any]], repo: Repo
+) -> dict[str, Any]:
     """LiteLLM config: each alias routed to the active lane(s) serving it.
 
     An alias only parked lanes serve still routes to them, so the gateway config stays
@@ -339,20 +365,29 @@ def plan_gateway_config(lanes: list[Lane], lane_values: Mapping[str, Mapping[str
         candidates = serving[alias]
         chosen = [lane for lane in candidates if lane.active] or candidates
         for lane in chosen:
-            model_list.append({
-                "model_name": alias,
-                "litellm_params": {
-                    "model": f"openai/{lane.served_name}",
-                    "api_base": lane_base_url(lane_values[lane.name]),
-                    "api_key": "none",
-                },
-                "model_info": {"lane": lane.name, "active": lane.active},
-            })
+            model_list.append(
+                {
+                    "model_name": alias,
+                    "litellm_params": {
+                        "model": f"openai/{lane.served_name}",
+                        "api_base": lane_base_url(lane_values[lane.name]),
+                        "api_key": "none",
+                    },
+                    "model_info": {"lane": lane.name, "active": lane.active},
+                }
+            )
     gateway = repo.config.gateway
     for route in sorted(gateway.extra_routes if gateway else (), key=lambda r: r.alias):
-        model_list.append({"model_name": route.alias,
-                           "litellm_params": {"model": route.model, "api_base": route.api_base,
-                                              "api_key": "none"}})
+        model_list.append(
+            {
+                "model_name": route.alias,
+                "litellm_params": {
+                    "model": route.model,
+                    "api_base": route.api_base,
+                    "api_key": "none",
+                },
+            }
+        )
     return {"model_list": model_list, "litellm_settings": {"drop_params": True}}
 
 
@@ -377,8 +412,16 @@ CONTAINER_SECURITY_CONTEXT = {
 # --- the whole repo -----------------------------------------------------------------
 
 
-def _application(name: str, *, repo: Repo, wave: int, source: dict[str, Any],
-                 namespace: str, server: str, create_namespace: bool = False) -> dict[str, Any]:
+def _application(
+    name: str,
+    *,
+    repo: Repo,
+    wave: int,
+    source: dict[str, Any],
+    namespace: str,
+    server: str,
+    create_namespace: bool = False,
+) -> dict[str, Any]:
     argocd = repo.config.argocd
     assert argocd is not None
     sync: dict[str, Any] = {}
@@ -402,8 +445,12 @@ def _application(name: str, *, repo: Repo, wave: int, source: dict[str, Any],
 def _dir_source(repo: Repo, path: str) -> dict[str, Any]:
     argocd = repo.config.argocd
     assert argocd is not None
-    return {"repoURL": argocd.repo_url, "targetRevision": argocd.target_revision,
-            "path": f"{argocd.rendered_path}/{path}", "directory": {"recurse": True}}
+    return {
+        "repoURL": argocd.repo_url,
+        "targetRevision": argocd.target_revision,
+        "path": f"{argocd.rendered_path}/{path}",
+        "directory": {"recurse": True},
+    }
 
 
 def plan_device_plugin_values(repo: Repo) -> dict[str, Any]:
@@ -449,14 +496,21 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     security = {"pod": POD_SECURITY_CONTEXT, "container": CONTAINER_SECURITY_CONTEXT}
 
     # Platform: namespace and runtime classes.
-    add("platform/namespace.yaml", config_at("namespace"),
-        {"name": config.namespace, "labels": dict(MANAGED_BY)}, "namespace.yaml.j2")
+    add(
+        "platform/namespace.yaml",
+        config_at("namespace"),
+        {"name": config.namespace, "labels": dict(MANAGED_BY)},
+        "namespace.yaml.j2",
+    )
     vendors = {g.vendor for node in nodes for g in node.gpus}
     for index, rc in enumerate(config.runtime_classes):
         if rc.vendor in vendors:
-            add(f"platform/runtimeclass-{rc.name}.yaml", config_at("runtimeClasses", index),
+            add(
+                f"platform/runtimeclass-{rc.name}.yaml",
+                config_at("runtimeClasses", index),
                 {"name": rc.name, "handler": rc.handler, "labels": dict(MANAGED_BY)},
-                "runtimeclass.yaml.j2")
+                "runtimeclass.yaml.j2",
+            )
 
     # Lanes: values, Deployment, Service.
     lane_values: dict[str, dict[str, Any]] = {}
@@ -476,8 +530,7 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         job = plan_prefetch(model, repo.nodes[node_name], repo)
         if job is not None:
             job["security"] = security
-            add(f"models/{node_name}/{model_name}.yaml", model.where(), job,
-                "prefetch-job.yaml.j2")
+            add(f"models/{node_name}/{model_name}.yaml", model.where(), job, "prefetch-job.yaml.j2")
 
     # Gateway: LiteLLM config, Deployment and Service.
     gateway = config.gateway
@@ -491,29 +544,52 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     # Argo CD: one Application per group, a chart Application, and the root app-of-apps.
     argocd = config.argocd
     assert argocd is not None
-    groups = [("platform", -2, config_at("namespace")),
-              ("models", 0, config_at("prefetch")),
-              ("lanes", 1, config_at("namespace"))]
+    groups = [
+        ("platform", -2, config_at("namespace")),
+        ("models", 0, config_at("prefetch")),
+        ("lanes", 1, config_at("namespace")),
+    ]
     if gateway is not None:
         groups.append(("gateway", 2, gateway.where()))
     for group, wave, origin in groups:
-        app = _application(k8s_name(cluster, group), repo=repo, wave=wave,
-                           source=_dir_source(repo, f"{base}/{group}"),
-                           namespace=config.namespace, server=server)
+        app = _application(
+            k8s_name(cluster, group),
+            repo=repo,
+            wave=wave,
+            source=_dir_source(repo, f"{base}/{group}"),
+            namespace=config.namespace,
+            server=server,
+        )
         add(f"argocd/apps/{group}.yaml", origin, app, "application.yaml.j2")
     plugin = config.device_plugin
     if plugin is not None and "nvidia" in vendors:
-        source = {"repoURL": plugin.chart_repo, "chart": plugin.chart_name,
-                  "targetRevision": plugin.chart_version,
-                  "helm": {"releaseName": plugin.chart_name,
-                           "valuesObject": plan_device_plugin_values(repo)}}
-        app = _application(k8s_name(cluster, plugin.chart_name), repo=repo, wave=-1,
-                           source=source, namespace=plugin.namespace, server=server,
-                           create_namespace=True)
+        source = {
+            "repoURL": plugin.chart_repo,
+            "chart": plugin.chart_name,
+            "targetRevision": plugin.chart_version,
+            "helm": {
+                "releaseName": plugin.chart_name,
+                "valuesObject": plan_device_plugin_values(repo),
+            },
+        }
+        app = _application(
+            k8s_name(cluster, plugin.chart_name),
+            repo=repo,
+            wave=-1,
+            source=source,
+            namespace=plugin.namespace,
+            server=server,
+            create_namespace=True,
+        )
         add(f"argocd/apps/{plugin.chart_name}.yaml", plugin.where(), app, "application.yaml.j2")
-    root = _application(k8s_name(cluster, "root"), repo=repo, wave=0,
-                        source=_dir_source(repo, f"{base}/argocd/apps"),
-                        namespace=argocd.namespace, server=server)
+    root = _application(
+        k8s_name(cluster, "root"),
+        repo=repo,
+        wave=0,
+        source=_dir_source(repo, f"{base}/argocd/apps"),
+        namespace=argocd.namespace,
+        server=server,
+    )
     add("argocd/root.yaml", config_at("argocd"), root, "application.yaml.j2")
     return files
 
@@ -524,13 +600,18 @@ def values_document(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _service(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {"name": values["name"], "namespace": values["namespace"],
-            "labels": values["labels"], "selector": values["selectorLabels"],
-            "port": values["port"]}
+    return {
+        "name": values["name"],
+        "namespace": values["namespace"],
+        "labels": values["labels"],
+        "selector": values["selectorLabels"],
+        "port": values["port"],
+    }
 
 
-def _gateway_values(gateway: Gateway, litellm: dict[str, Any], namespace: str,
-                    security: Mapping[str, Any]) -> dict[str, Any]:
+def _gateway_values(
+    gateway: Gateway, litellm: dict[str, Any], namespace: str, security: Mapping[str, Any]
+) -> dict[str, Any]:
     text = dump_yaml(litellm)
     selector = {"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": gateway.name}
     requests: dict[str, Any] = {}

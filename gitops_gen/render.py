@@ -40,7 +40,9 @@ class RenderedObject:
         meta = self.data.get("metadata", {})
         ns = meta.get("namespace")
         name = meta.get("name", "?")
-        return f"{self.data.get('kind', '?')}/{ns}/{name}" if ns else f"{self.data.get('kind')}/{name}"
+        return (
+            f"{self.data.get('kind', '?')}/{ns}/{name}" if ns else f"{self.data.get('kind')}/{name}"
+        )
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,9 @@ def _render_template(env: SandboxedEnvironment, planned: PlannedFile) -> Any:
     try:
         return load_yaml(text)
     except yaml.YAMLError as exc:
-        raise TemplateError(f"templates/{name}: produced invalid YAML for {planned.path}: {exc}"
-                            ) from None
+        raise TemplateError(
+            f"templates/{name}: produced invalid YAML for {planned.path}: {exc}"
+        ) from None
 
 
 def _template_line(exc: BaseException) -> int:
@@ -111,8 +114,9 @@ def render_repo(repo: Repo, *, env: SandboxedEnvironment | None = None) -> Rende
         else:
             data = _render_template(env, planned)
             if not isinstance(data, dict) or "kind" not in data:
-                raise TemplateError(f"templates/{planned.template}: {planned.path} is not a "
-                                    "Kubernetes object")
+                raise TemplateError(
+                    f"templates/{planned.template}: {planned.path} is not a Kubernetes object"
+                )
             objects.append(RenderedObject(planned.path, planned.origin, data))
         files[planned.path] = HEADER.format(origin=planned.origin.file) + dump_yaml(data)
     return RenderedTree(files=files, objects=tuple(objects))

@@ -67,8 +67,9 @@ class SpecSchemas:
         return found
 
     def problems(self, kind: str, doc: SourceDoc) -> list[Problem]:
-        return [p for error in self.validator(kind).iter_errors(doc.data)
-                for p in _explain(error, doc)]
+        return [
+            p for error in self.validator(kind).iter_errors(doc.data) for p in _explain(error, doc)
+        ]
 
 
 def _explain(error: jsonschema.ValidationError, doc: SourceDoc) -> Iterator[Problem]:
@@ -76,6 +77,7 @@ def _explain(error: jsonschema.ValidationError, doc: SourceDoc) -> Iterator[Prob
     schema = error.schema if isinstance(error.schema, dict) else {}
     kind = error.validator
     instance = error.instance
+    expected: Any = error.validator_value
 
     if "propertyNames" in error.absolute_schema_path:
         key = str(instance)
@@ -90,42 +92,49 @@ def _explain(error: jsonschema.ValidationError, doc: SourceDoc) -> Iterator[Prob
             yield doc.problem((*path, key), _unknown_key(key, allowed))
         return
     if kind == "required" and isinstance(instance, dict):
-        for key in error.validator_value:
-            if key not in instance:
+        known = schema.get("properties", {})
+        strangers = [k for k in instance if k not in known]
+        for key in expected:
+            # A misspelt required key is reported once, as the unknown key with a hint.
+            if key not in instance and not _closest(key, strangers):
                 yield doc.problem(path, f"missing required key {key!r}")
         return
     if kind == "type":
-        expected = error.validator_value
         names = [expected] if isinstance(expected, str) else list(expected)
         wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
         message = f"expected {wanted}, got {_describe(instance)}"
     elif kind == "enum":
-        options = ", ".join(_describe(v) for v in error.validator_value)
+        options = ", ".join(_describe(v) for v in expected)
         message = f"expected one of {options}; got {_describe(instance)}"
     elif kind == "const":
-        message = f"expected {_describe(error.validator_value)}, got {_describe(instance)}"
+        message = f"expected {_describe(expected)}, got {_describe(instance)}"
     elif "x-error" in schema and kind in ("pattern", "maxLength", "anyOf", "minLength"):
         message = f"{_describe(instance)} {schema['x-error']}"
     elif kind in ("minimum", "exclusiveMinimum"):
         op = ">=" if kind == "minimum" else ">"
-        message = f"must be {op} {error.validator_value}, got {_describe(instance)}"
+        message = f"must be {op} {expected}, got {_describe(instance)}"
     elif kind in ("maximum", "exclusiveMaximum"):
         op = "<=" if kind == "maximum" else "<"
-        message = f"must be {op} {error.validator_value}, got {_describe(instance)}"
+        message = f"must be {op} {expected}, got {_describe(instance)}"
     elif kind == "uniqueItems":
         message = "items must be unique"
     elif kind == "minItems":
-        message = f"must have at least {error.validator_value} item(s)"
+        message = f"must have at least {expected} item(s)"
     else:
         message = error.message
     yield doc.problem(path, message)
 
 
+def _closest(key: str, candidates: list[str]) -> str | None:
+    lowered = {c.lower(): c for c in candidates}
+    exact = lowered.get(key.lower())
+    if exact is not None:
+        return exact
+    return next(iter(difflib.get_close_matches(key, candidates, n=1, cutoff=0.75)), None)
+
+
 def _unknown_key(key: str, allowed: list[str]) -> str:
-    lowered = {a.lower(): a for a in allowed}
-    guess = lowered.get(key.lower()) or next(
-        iter(difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)), None
-    )
+    guess = _closest(key, allowed)
     if guess:
         return f"unknown key {key!r} (did you mean {guess!r}?)"
     return f"unknown key {key!r} (allowed: {', '.join(allowed)})"

@@ -14,12 +14,8 @@ from typing import Any
 
 import yaml
 
+from gitops_gen.dump import YAML_LOADER as _Loader
 from gitops_gen.errors import InputError, Problem
-
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
 
 KeyPath = tuple[str | int, ...]
 
@@ -87,6 +83,7 @@ class _Builder:
                 self.lines[(*path, index)] = item.start_mark.line + 1
                 items.append(self.build(item, (*path, index)))
             return items
+        assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
@@ -94,34 +91,50 @@ class _Builder:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problems.append(
-                    Problem(self.file, key_node.start_mark.line + 1, format_path(path),
-                            "mapping keys must be plain strings")
+                    Problem(
+                        self.file,
+                        key_node.start_mark.line + 1,
+                        format_path(path),
+                        "mapping keys must be plain strings",
+                    )
                 )
                 continue
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self.problems.append(
-                    Problem(self.file, key_node.start_mark.line + 1, format_path(path),
-                            "merge keys ('<<') are not supported; write the keys out")
+                    Problem(
+                        self.file,
+                        key_node.start_mark.line + 1,
+                        format_path(path),
+                        "merge keys ('<<') are not supported; write the keys out",
+                    )
                 )
                 continue
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
             if key in result:
                 self.problems.append(
-                    Problem(self.file, line, format_path((*path, key)),
-                            f"duplicate key (first defined on line {self.lines[(*path, key)]})")
+                    Problem(
+                        self.file,
+                        line,
+                        format_path((*path, key)),
+                        f"duplicate key (first defined on line {self.lines[(*path, key)]})",
+                    )
                 )
                 continue
             self.lines[(*path, key)] = line
             result[key] = self.build(value_node, (*path, key))
         return result
 
-    def _scalar(self, node: yaml.Node, path: KeyPath) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
         tag = node.tag
         if tag not in _SCALAR_TAGS:
             self.problems.append(
-                Problem(self.file, node.start_mark.line + 1, format_path(path),
-                        f"unsupported YAML tag {tag!r}")
+                Problem(
+                    self.file,
+                    node.start_mark.line + 1,
+                    format_path(path),
+                    f"unsupported YAML tag {tag!r}",
+                )
             )
             return None
         if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
@@ -156,14 +169,23 @@ def parse_yaml(text: str, *, file: str) -> SourceDoc:
     if not nodes:
         raise InputError([Problem(file, 1, "", "file is empty")])
     if len(nodes) > 1:
-        raise InputError([Problem(file, nodes[1].start_mark.line + 1, "",
-                                  "expected one YAML document, found several")])
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    nodes[1].start_mark.line + 1,
+                    "",
+                    "expected one YAML document, found several",
+                )
+            ]
+        )
     builder = _Builder(file)
     try:
         data = builder.build(nodes[0], ())
     except _TooLarge:
-        raise InputError([Problem(file, 1, "", "document too large (too many nodes or aliases)")]
-                         ) from None
+        raise InputError(
+            [Problem(file, 1, "", "document too large (too many nodes or aliases)")]
+        ) from None
     if builder.problems:
         raise InputError(builder.problems)
     builder.lines[()] = nodes[0].start_mark.line + 1

@@ -76,13 +76,16 @@ def compare_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
     return TreeDiff(sorted(diff.stale), sorted(diff.missing), diff.extra, unchanged)
 
 
-def _refuse_foreign_collisions(out_dir: Path, files: Mapping[str, str],
-                               foreign: Mapping[str, Path]) -> None:
+def _refuse_foreign_collisions(
+    out_dir: Path, files: Mapping[str, str], foreign: Mapping[str, Path]
+) -> None:
     clash = sorted(set(files) & set(foreign))
     if clash:
         listed = ", ".join(f"{out_dir.name}/{c}" for c in clash[:5])
-        raise ForeignFileError(f"{listed}: exists and was not written by gitops-gen; "
-                               "move it away so gitops-gen can own that path")
+        raise ForeignFileError(
+            f"{listed}: exists and was not written by gitops-gen; "
+            "move it away so gitops-gen can own that path"
+        )
 
 
 def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:

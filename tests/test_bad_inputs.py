@@ -1,0 +1,258 @@
+"""A table of bad inputs: each must exit 2 with exactly the expected one-line message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Result, edit
+
+FAST = "lanes/qwen36-35b-gguf-fast.yaml"
+NODE = "hardware/gpu-worker-1.yaml"
+LOCK = "models.lock.yaml"
+CONFIG = "gitops-gen.yaml"
+
+
+def _write(rel: str, text: str) -> Callable[[Path], None]:
+    return lambda repo: (repo / rel).write_text(text)
+
+
+def _edit(rel: str, old: str, new: str) -> Callable[[Path], None]:
+    return lambda repo: edit(repo / rel, old, new)
+
+
+def _remove(rel: str) -> Callable[[Path], None]:
+    return lambda repo: (repo / rel).unlink()
+
+
+CASES = [
+    # wrong types
+    (
+        "ctx-not-int",
+        _edit(FAST, "ctxSize: 49152", "ctxSize: 49k"),
+        f"{FAST}:12: serve.ctxSize: expected integer, got '49k'",
+    ),
+    (
+        "active-not-bool",
+        _edit(FAST, "active: true", "active: maybe"),
+        f"{FAST}:4: active: expected true or false, got 'maybe'",
+    ),
+    (
+        "resources-not-mapping",
+        _edit(FAST, 'cpu: {request: "8", limit: "14"}', "cpu: 8"),
+        f"{FAST}:22: resources.cpu: expected mapping, got 8",
+    ),
+    ("gpus-negative", _edit(FAST, "gpus: 1", "gpus: -1"), f"{FAST}:6: gpus: must be >= 0, got -1"),
+    # unknown keys: a typo is never ignored
+    (
+        "typo-in-serve",
+        _edit(FAST, "cacheTypeV: q8_0", "cachetypeV: q8_0"),
+        f"{FAST}:14: serve.cachetypeV: unknown key 'cachetypeV' (did you mean 'cacheTypeV'?)",
+    ),
+    (
+        "typo-top-level",
+        _edit(FAST, "engineVersion: b8210", "engineVerison: b8210"),
+        f"{FAST}:9: engineVerison: unknown key 'engineVerison' (did you mean 'engineVersion'?)",
+    ),
+    (
+        "vllm-key-on-llamacpp",
+        _edit(FAST, "ctxSize: 49152", "maxModelLen: 49152"),
+        f"{FAST}:12: serve.maxModelLen: unknown key 'maxModelLen' (allowed: batchSize, "
+        "cacheTypeK, cacheTypeV, ctxSize, extraArgs, flashAttn, gpuLayers, jinja, metrics, "
+        "parallel, port, threads, ubatchSize)",
+    ),
+    (
+        "node-typo",
+        _edit(NODE, "vramMiB: 24467", "vramMib: 24467"),
+        f"{NODE}:22: gpus[0].vramMib: unknown key 'vramMib' (did you mean 'vramMiB'?)",
+    ),
+    # missing required keys
+    (
+        "missing-node",
+        _edit(FAST, "node: gpu-worker-1\n", ""),
+        f"{FAST}:2: missing required key 'node'",
+    ),
+    (
+        "missing-lock-sha-file",
+        _edit(LOCK, "    file: Qwen3.6-27B-Q4_K_M.gguf\n", ""),
+        f"{LOCK}:21: models.qwen36-27b-q4-k-m: missing required key 'file'",
+    ),
+    # enums and patterns
+    (
+        "bad-engine",
+        _edit(FAST, "engine: llamacpp", "engine: llama"),
+        f"{FAST}:7: engine: expected one of 'llamacpp', 'vllm', 'ollama', 'generic'; got 'llama'",
+    ),
+    (
+        "bad-flash-attn",
+        _edit(FAST, 'flashAttn: "on"', "flashAttn: maybe"),
+        f"{FAST}:15: serve.flashAttn: 'maybe' must be on, off or auto",
+    ),
+    (
+        "bad-quantity",
+        _edit(FAST, "memory: {request: 32Gi", "memory: {request: 32GB"),
+        f"{FAST}:23: resources.memory.request: '32GB' must be a Kubernetes quantity like "
+        "8, 2500m or 32Gi",
+    ),
+    (
+        "bad-label-value",
+        _edit(NODE, "workload.ai/vram: 24gb", "workload.ai/vram: 24 gb"),
+        f"{NODE}:8: labels.workload.ai/vram: '24 gb' must be a Kubernetes label value "
+        "(quote true/false/numbers), at most 63 characters",
+    ),
+    (
+        "bad-label-key",
+        _edit(NODE, "workload.ai/profile:", "workload.ai/pro file:"),
+        f"{NODE}:9: labels.workload.ai/pro file: key 'workload.ai/pro file' must be a "
+        "Kubernetes label key like workload.ai/gpu",
+    ),
+    (
+        "path-traversal-in-lock",
+        _edit(LOCK, "file: Qwen3.6-27B-Q4_K_M.gguf", "file: ../../etc/passwd"),
+        f"{LOCK}:23: models.qwen36-27b-q4-k-m.file: '../../etc/passwd' must be a plain file "
+        "name (no '/', no leading '.')",
+    ),
+    (
+        "wrong-kind",
+        _edit(FAST, "kind: Lane", "kind: Node"),
+        f"{FAST}:2: kind: expected 'Lane', got 'Node'",
+    ),
+    # invalid Kubernetes names
+    (
+        "lane-name-upper",
+        _edit(FAST, "name: qwen36-35b-gguf-fast", "name: Qwen36_Fast"),
+        f"{FAST}:3: name: 'Qwen36_Fast' must be a Kubernetes name: lowercase letters, digits "
+        "and '-', at most 63 characters",
+    ),
+    (
+        "lane-name-too-long",
+        _edit(FAST, "name: qwen36-35b-gguf-fast", "name: " + "a" * 64),
+        f"{FAST}:3: name: '{'a' * 64}' must be a Kubernetes name: lowercase letters, digits "
+        "and '-', at most 63 characters",
+    ),
+    # broken YAML and files
+    (
+        "broken-yaml",
+        _write(FAST, "kind: Lane\nname: x\n  serve: [\n"),
+        f"{FAST}:3: invalid YAML: mapping values are not allowed in this context",
+    ),
+    (
+        "unclosed-flow",
+        _write(FAST, "kind: Lane\nserve: {ctxSize: 1\n"),
+        f"{FAST}:3: invalid YAML: did not find expected ',' or '}}'",
+    ),
+    (
+        "duplicate-key",
+        _edit(FAST, "gpus: 1\n", "gpus: 1\ngpus: 2\n"),
+        f"{FAST}:7: gpus: duplicate key (first defined on line 6)",
+    ),
+    ("empty-file", _write(FAST, "# nothing\n"), f"{FAST}:1: file is empty"),
+    (
+        "two-documents",
+        _write(FAST, "kind: Lane\n---\nkind: Lane\n"),
+        f"{FAST}:3: expected one YAML document, found several",
+    ),
+    (
+        "python-tag",
+        _edit(FAST, "engineVersion: b8210", "engineVersion: !!python/name:os.system"),
+        f"{FAST}:9: engineVersion: unsupported YAML tag 'tag:yaml.org,2002:python/name:os.system'",
+    ),
+    ("not-a-mapping", _write(FAST, "- kind: Lane\n"), f"{FAST}:1: expected mapping, got a list"),
+    (
+        "missing-config",
+        _remove(CONFIG),
+        f"{CONFIG}: file not found in . (is this a gitops-gen repo? 'gitops-gen init' "
+        "scaffolds one)",
+    ),
+    # cross references
+    (
+        "unknown-node",
+        _edit(FAST, "node: gpu-worker-1", "node: gpu-worker-9"),
+        f"{FAST}:5: node: unknown node 'gpu-worker-9' (hardware/ defines: gpu-worker-1)",
+    ),
+    (
+        "unknown-model",
+        _edit(FAST, "model: qwen36-35b-a3b-ud-q4-k-m", "model: qwen99"),
+        f"{FAST}:10: model: unknown model 'qwen99' ({LOCK} defines: gpt-oss-20b-mxfp4, "
+        "qwen3-14b-awq, qwen36-27b-q4-k-m, qwen36-35b-a3b-nvfp4, qwen36-35b-a3b-ud-q4-k-m)",
+    ),
+    (
+        "gguf-engine-safetensors",
+        _edit(FAST, "model: qwen36-35b-a3b-ud-q4-k-m", "model: qwen3-14b-awq"),
+        f"{FAST}:10: model: engine llamacpp needs a gguf model; 'qwen3-14b-awq' is safetensors",
+    ),
+    (
+        "missing-lock-file",
+        _remove(LOCK),
+        f"lanes/gpt-oss-agent.yaml:10: model: unknown model 'gpt-oss-20b-mxfp4' ({LOCK} defines: "
+        f"none, or {LOCK} is missing)",
+    ),
+    (
+        "unknown-vendor",
+        _edit(FAST, "gpus: 1\n", "gpus: 1\ngpuVendor: amd\n"),
+        f"{FAST}:7: gpuVendor: node 'gpu-worker-1' has no amd GPU (it has: nvidia)",
+    ),
+    (
+        "duplicate-lane",
+        lambda repo: (repo / "lanes/copy.yaml").write_text((repo / FAST).read_text()),
+        f"{FAST}:3: name: duplicate lane name 'qwen36-35b-gguf-fast' (also in lanes/copy.yaml:3)",
+    ),
+    (
+        "unknown-cluster",
+        _edit(NODE, "kind: Node\n", "kind: Node\ncluster: prod\n"),
+        f"{NODE}:3: cluster: unknown cluster 'prod' (gitops-gen.yaml defines: homelab)",
+    ),
+    (
+        "config-typo",
+        _edit(CONFIG, "namespace: vllm", "namepsace: vllm"),
+        f"{CONFIG}:6: namepsace: unknown key 'namepsace' (did you mean 'namespace'?)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_with_one_line(
+    example: Path, cli: Callable[..., Result], mutate: Callable[[Path], None], expected: str
+) -> None:
+    mutate(example)
+    specs = {p: p.read_bytes() for p in example.rglob("*") if p.is_file()}
+    result = cli("render", cwd=example)
+    assert result.code == 2, result
+    assert "Traceback" not in result.err
+    lines = result.err.splitlines()
+    assert lines[0] == expected
+    assert lines[-1].endswith("nothing was written.") or "gitops-gen.yaml" in expected
+    assert not (example / "rendered").exists()
+    # the specs are never modified, whatever happened
+    assert {p: p.read_bytes() for p in example.rglob("*") if p.is_file()} == specs
+
+
+def test_every_problem_in_every_file_is_listed_in_order(
+    example: Path, cli: Callable[..., Result]
+) -> None:
+    edit(example / FAST, "ctxSize: 49152", "ctxSize: 49k")
+    edit(example / FAST, "cacheTypeV: q8_0", "cachetypeV: q8_0")
+    edit(example / NODE, "vramMiB: 24467", "vramMiB: lots")
+    edit(example / "lanes/gpt-oss-agent.yaml", "node: gpu-worker-1", "node: nowhere")
+    result = cli("render", cwd=example)
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        f"{NODE}:22: gpus[0].vramMiB: expected integer, got 'lots'",
+        f"{FAST}:12: serve.ctxSize: expected integer, got '49k'",
+        f"{FAST}:14: serve.cachetypeV: unknown key 'cachetypeV' (did you mean 'cacheTypeV'?)",
+        "gitops-gen: 3 problems in the specs; nothing was written.",
+    ]
+
+
+def test_bad_input_leaves_existing_rendered_tree_untouched(
+    example_rendered: Path, cli: Callable[..., Result]
+) -> None:
+    tree = example_rendered / "rendered"
+    before = {p: p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+    assert before
+    edit(example_rendered / FAST, "ctxSize: 49152", "ctxSize: 49k")
+    assert cli("render", cwd=example_rendered).code == 2
+    after = {p: p.read_bytes() for p in tree.rglob("*") if p.is_file()}
+    assert after == before

@@ -1,0 +1,291 @@
+"""The rendered example: its contract (asserted from the specs), its bytes (snapshot),
+and its determinism (the same bytes whatever the file order)."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from gitops_gen.dump import load_yaml
+from gitops_gen.loader import load_repo
+from gitops_gen.render import RenderedTree, render_repo
+from tests.conftest import ROOT, copy_repo
+
+
+@pytest.fixture(scope="module")
+def tree() -> RenderedTree:
+    return render_repo(load_repo(ROOT))
+
+
+def _objects(tree: RenderedTree, kind: str) -> dict[str, dict[str, Any]]:
+    return {
+        o.data["metadata"]["name"]: dict(o.data) for o in tree.objects if o.data["kind"] == kind
+    }
+
+
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
+
+
+def test_rendered_example_matches_snapshot(tree: RenderedTree, snapshot: SnapshotAssertion) -> None:
+    assert dict(tree.files) == snapshot
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_rendered_examples_match_snapshots(name: str, snapshot: SnapshotAssertion) -> None:
+    assert dict(render_repo(load_repo(ROOT / "examples" / name)).files) == snapshot
+
+
+def test_examples_cover_every_engine_and_vendor() -> None:
+    lanes = [
+        lane for name in EXAMPLES for lane in load_repo(ROOT / "examples" / name).lanes.values()
+    ]
+    assert {lane.engine for lane in lanes} == {"llamacpp", "vllm", "ollama", "generic"}
+    assert {lane.gpu_vendor for lane in lanes} >= {"nvidia", "amd"}
+    assert any(lane.gpus == 2 for lane in lanes)
+
+
+def test_only_the_active_lane_owns_the_gpu(tree: RenderedTree) -> None:
+    replicas = {
+        name: d["spec"]["replicas"]
+        for name, d in _objects(tree, "Deployment").items()
+        if d["metadata"]["labels"].get("platform.example.com/gpu-llm") == "true"
+    }
+    assert replicas == {
+        "qwen36-35b-gguf-fast": 1,
+        "qwen36-35b-gguf-longctx": 0,
+        "qwen36-27b-deep": 0,
+        "qwen36-nvfp4-experiment": 0,
+        "gpt-oss-agent": 0,
+        "vllm-rollback": 0,
+    }
+
+
+def test_every_gpu_deployment_keeps_the_gpu_contract(tree: RenderedTree) -> None:
+    repo = load_repo(ROOT)
+    node = repo.nodes["gpu-worker-1"]
+    for name, lane in repo.lanes.items():
+        deployment = _objects(tree, "Deployment")[name]
+        spec = deployment["spec"]
+        pod = spec["template"]["spec"]
+        server = pod["containers"][0]
+        assert spec["strategy"] == {"type": "Recreate"}
+        assert spec["revisionHistoryLimit"] == 2
+        assert pod["runtimeClassName"] == "nvidia"
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["enableServiceLinks"] is False
+        assert pod["nodeSelector"] == {
+            "kubernetes.io/hostname": "gpu-worker-1",
+            "workload.ai/gpu": "true",
+        }
+        taints = {(t.key, t.value, t.effect) for t in node.taints}
+        tolerated = {(t["key"], t.get("value"), t["effect"]) for t in pod["tolerations"]}
+        assert taints <= tolerated
+        resources = server["resources"]
+        assert resources["requests"]["nvidia.com/gpu"] == lane.gpus
+        assert resources["limits"]["nvidia.com/gpu"] == lane.gpus
+        assert resources["requests"]["cpu"] == lane.resources.cpu.request
+        assert resources["limits"]["memory"] == lane.resources.memory.limit
+        assert server["image"] == lane.image and "@sha256:" in server["image"]
+        assert server["securityContext"]["allowPrivilegeEscalation"] is False
+        assert server["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["model-cache"]["hostPath"]["path"] == "/models/vllm"
+        assert volumes["dshm"]["emptyDir"]["medium"] == "Memory"
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert server[probe]["httpGet"]["path"] == "/health"
+        model = repo.models[lane.model or ""]
+        annotations = deployment["metadata"]["annotations"]
+        if model.format == "gguf":
+            assert annotations["ai.example.com/model-file-sha256"] == model.sha256
+            assert annotations["ai.example.com/model-file-size-bytes"] == str(model.size_bytes)
+        else:
+            assert annotations["ai.example.com/model-size-bytes"] == str(model.size_bytes)
+
+
+def test_llamacpp_args_are_spelled_as_llama_server_spells_them(tree: RenderedTree) -> None:
+    pod = _objects(tree, "Deployment")["qwen36-35b-gguf-fast"]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["args"] == [
+        "-m",
+        "/models/gguf/Qwen3.6-35B-A3B-UD-Q4_K_M.gguf",
+        "--alias",
+        "qwen36-35b-gguf-fast",
+        "--ctx-size",
+        "49152",
+        "--cache-type-k",
+        "q8_0",
+        "--cache-type-v",
+        "q8_0",
+        "--n-gpu-layers",
+        "999",
+        "--flash-attn",
+        "on",
+        "--parallel",
+        "1",
+        "--jinja",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8080",
+        "--metrics",
+    ]
+
+
+def test_vllm_args_are_spelled_as_vllm_serve_spells_them(tree: RenderedTree) -> None:
+    server = _objects(tree, "Deployment")["qwen36-nvfp4-experiment"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert server["command"] == ["vllm", "serve"]
+    assert server["args"] == [
+        "/models/hf/qwen36-35b-a3b-nvfp4",
+        "--served-model-name",
+        "qwen36-nvfp4-experiment",
+        "--max-model-len",
+        "16384",
+        "--gpu-memory-utilization",
+        "0.92",
+        "--kv-cache-dtype",
+        "fp8",
+        "--max-num-seqs",
+        "4",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+    ]
+    env = {e["name"]: e["value"] for e in server["env"]}
+    assert env["HF_HUB_OFFLINE"] == "1"
+
+
+def test_prefetch_jobs_cover_each_locked_model_once(tree: RenderedTree) -> None:
+    jobs = _objects(tree, "Job")
+    refs = sorted(j["metadata"]["annotations"]["ai.example.com/model-ref"] for j in jobs.values())
+    # the nvfp4 checkpoint opts out of prefetch; the two fast/longctx lanes share one file
+    assert refs == [
+        "gpt-oss-20b-mxfp4",
+        "qwen3-14b-awq",
+        "qwen36-27b-q4-k-m",
+        "qwen36-35b-a3b-ud-q4-k-m",
+    ]
+    job = next(
+        j
+        for j in jobs.values()
+        if j["metadata"]["annotations"]["ai.example.com/model-ref"] == "qwen36-27b-q4-k-m"
+    )
+    env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["MODEL_FILES"] == (
+        "331a2c21bc065f529009dca35148e8c8a74b0f80982ce69aef96eced8320af93  Qwen3.6-27B-Q4_K_M.gguf"
+    )
+    assert env["BASE_URL"] == (
+        "https://huggingface.co/unsloth/Qwen3.6-27B-GGUF/resolve/"
+        "6a4ee9637272f25d395040ac19424bf31763f19c"
+    )
+    # the server waits for exactly this verified marker
+    deep = _objects(tree, "Deployment")["qwen36-27b-deep"]["spec"]["template"]["spec"]
+    verify = {e["name"]: e["value"] for e in deep["initContainers"][0]["env"]}
+    assert verify["MODEL_FILES"] == env["MODEL_FILES"]
+    assert verify["MARKER"] == env["MARKER"]
+    assert verify["PREFETCH_JOB"] == job["metadata"]["name"]
+
+
+def test_gateway_routes_each_alias_to_the_active_lane(tree: RenderedTree) -> None:
+    config_map = _objects(tree, "ConfigMap")["litellm-config"]
+    config = load_yaml(config_map["data"]["config.yaml"])
+    routes: dict[str, list[str]] = {}
+    for entry in config["model_list"]:
+        routes.setdefault(entry["model_name"], []).append(entry["litellm_params"]["api_base"])
+    # fast and chat are served by the active lane and by the parked vLLM rollback lane
+    assert routes["fast"] == ["http://qwen36-35b-gguf-fast.vllm.svc.cluster.local:8080/v1"]
+    assert routes["chat"] == routes["fast"]
+    assert routes["agent"] == ["http://gpt-oss-agent.vllm.svc.cluster.local:8080/v1"]
+    assert routes["embed"] == ["http://embeddings.ai.svc.cluster.local:8080/v1"]
+
+
+def test_device_plugin_is_a_pinned_chart_with_seed_values(tree: RenderedTree) -> None:
+    app = _objects(tree, "Application")["homelab-nvidia-device-plugin"]
+    source = app["spec"]["source"]
+    assert (source["chart"], source["targetRevision"]) == ("nvidia-device-plugin", "0.19.2")
+    values = source["helm"]["valuesObject"]
+    assert values["image"]["tag"].startswith("v0.19.2@sha256:")
+    assert values["runtimeClassName"] == "nvidia"
+    assert (values["gfd"], values["nfd"]) == ({"enabled": True}, {"enabled": True})
+    assert values["migStrategy"] == "none"
+    assert values["failOnInitError"] is True
+    assert (values["deviceListStrategy"], values["deviceIDStrategy"]) == ("envvar", "uuid")
+    # only keys the upstream chart defines (values.yaml, plus nfd.enabled from Chart.yaml)
+    chart_keys = {
+        "image",
+        "runtimeClassName",
+        "migStrategy",
+        "failOnInitError",
+        "deviceListStrategy",
+        "deviceIDStrategy",
+        "nodeSelector",
+        "tolerations",
+        "gfd",
+        "nfd",
+        "compatWithCPUManager",
+        "affinity",
+        "resources",
+        "config",
+    }
+    assert set(values) <= chart_keys
+
+
+def test_argocd_apps_point_at_rendered_dirs_and_never_hide_drift(tree: RenderedTree) -> None:
+    apps = _objects(tree, "Application")
+    root = apps["homelab-root"]
+    assert root["spec"]["source"]["path"] == "rendered/homelab/argocd/apps"
+    paths = {a["spec"]["source"].get("path") for a in apps.values()}
+    for group in ("platform", "models", "lanes", "gateway"):
+        assert f"rendered/homelab/{group}" in paths
+        assert (ROOT / "rendered" / "homelab" / group).is_dir()
+    assert all("ignoreDifferences" not in a["spec"] for a in apps.values())
+
+
+def _shuffled_copy(target: Path, seed: int) -> Path:
+    """Same specs, other file names and orders: lanes renamed, lock and labels reordered."""
+    repo = copy_repo(ROOT, target)
+    rng = random.Random(seed)
+    lanes = sorted((repo / "lanes").iterdir())
+    names = [f"{rng.randrange(10**6):06d}-{i}.yaml" for i in range(len(lanes))]
+    for lane, name in zip(lanes, names, strict=True):
+        lane.rename(lane.with_name(name))
+    lock = load_yaml((repo / "models.lock.yaml").read_text())
+    items = list(lock["models"].items())
+    rng.shuffle(items)
+    import yaml
+
+    (repo / "models.lock.yaml").write_text(yaml.safe_dump({"models": dict(items)}, sort_keys=False))
+    node = repo / "hardware" / "gpu-worker-1.yaml"
+    text = node.read_text()
+    block = text[text.index("labels:\n") + 8 : text.index("taints:")].splitlines(keepends=True)
+    rng.shuffle(block)
+    node.write_text(
+        text.replace(text[text.index("labels:\n") + 8 : text.index("taints:")], "".join(block))
+    )
+    shutil.move(str(repo / "hardware" / "gpu-worker-1.yaml"), str(repo / "hardware" / "x.yml"))
+    return repo
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_output_is_byte_identical_whatever_the_input_order(
+    tree: RenderedTree, tmp_path: Path, seed: int
+) -> None:
+    repo = _shuffled_copy(tmp_path / "shuffled", seed)
+    other = render_repo(load_repo(repo))
+
+    # The provenance header names the lane file; everything else must match byte for byte.
+    def body(text: str) -> str:
+        return text.split("\n", 1)[1]
+
+    assert list(other.files) == list(tree.files)
+    assert {k: body(v) for k, v in other.files.items()} == {
+        k: body(v) for k, v in tree.files.items()
+    }
+    assert render_repo(load_repo(repo)).files == other.files
