@@ -18,6 +18,7 @@ import jsonschema
 import referencing
 import referencing.jsonschema
 
+from gitops_gen.fastschema import Predicate, SchemaCompiler, Unsupported, compile_local
 from gitops_gen.source import format_path
 
 # Kinds Kubernetes itself does not define; gitops-gen ships their schemas.
@@ -59,6 +60,8 @@ class KubeSchemas:
     _dir: Any = field(init=False, default=None)
     _registry: Any = field(init=False, default=None)
     _validators: dict[tuple[str, str], Any] = field(init=False, default_factory=dict)
+    _fast: dict[tuple[str, str], Predicate | None] = field(init=False, default_factory=dict)
+    _compiler: SchemaCompiler | None = field(init=False, default=None)
 
     def _setup(self) -> None:
         version = _schema_version(self.kubernetes_version)
@@ -71,16 +74,29 @@ class KubeSchemas:
         )
         self._registry = referencing.Registry().with_resource(definitions["$id"], resource)
 
+        def resolve(base: str, ref: str) -> tuple[str, Any]:
+            # Kind files point at "/api/_definitions.json#/$defs/X"; the definitions
+            # point at each other with "#/$defs/X". Both land in the one definitions file.
+            _doc, _, pointer = ref.partition("#")
+            parts = pointer.strip("/").split("/")
+            if len(parts) != 2 or parts[0] != "$defs":
+                raise Unsupported(f"$ref {ref!r}")
+            return f"definitions#{pointer}", definitions["$defs"][parts[1]]
+
+        self._compiler = SchemaCompiler(resolve)
+
     def validator(self, api_version: str, kind: str) -> Any:
         key = (api_version, kind)
         if key in self._validators:
             return self._validators[key]
+        fast: Predicate | None = None
         own = _OWN_SCHEMAS.get(key)
         if own is not None:
             schema = json.loads(
                 resources.files("gitops_gen").joinpath("schemas", "k8s", own).read_text("utf-8")
             )
             found = jsonschema.Draft202012Validator(schema)
+            fast = _try_compile(lambda: compile_local(schema))
         else:
             if self._registry is None:
                 self._setup()
@@ -92,7 +108,11 @@ class KubeSchemas:
                 found = None
             else:
                 found = jsonschema.Draft202012Validator(schema, registry=self._registry)
+                compiler = self._compiler
+                assert compiler is not None
+                fast = _try_compile(lambda: compiler.compile(schema))
         self._validators[key] = found
+        self._fast[key] = fast
         return found
 
     def violations(self, obj: Mapping[str, Any]) -> Iterator[SchemaViolation]:
@@ -103,10 +123,21 @@ class KubeSchemas:
                 "", f"no schema for {api_version} {kind} in Kubernetes {self.kubernetes_version}"
             )
             return
+        fast = self._fast.get((api_version, kind))
+        if fast is not None and fast(obj):
+            return
         for error in sorted(
             validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))
         ):
             yield SchemaViolation(format_path(tuple(error.absolute_path)), _message(error))
+
+
+def _try_compile(build: Any) -> Predicate | None:
+    try:
+        predicate: Predicate = build()
+    except Unsupported:
+        return None
+    return predicate
 
 
 def _message(error: jsonschema.ValidationError) -> str:

@@ -18,7 +18,7 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from gitops_gen.dump import dump_yaml, load_yaml
+from gitops_gen.dump import RenderedYAMLError, dump_yaml, load_rendered
 from gitops_gen.errors import TemplateError
 from gitops_gen.model import Location, Repo
 from gitops_gen.plan import PlannedFile, plan_repo
@@ -85,8 +85,8 @@ def _render_template(env: SandboxedEnvironment, planned: PlannedFile) -> Any:
         line = _template_line(exc)
         raise TemplateError(f"templates/{name}:{line}: {exc} (rendering {planned.path})") from None
     try:
-        return load_yaml(text)
-    except yaml.YAMLError as exc:
+        return load_rendered(text)
+    except (yaml.YAMLError, RenderedYAMLError) as exc:
         raise TemplateError(
             f"templates/{name}: produced invalid YAML for {planned.path}: {exc}"
         ) from None

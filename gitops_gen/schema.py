@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 
 from gitops_gen.errors import Problem
+from gitops_gen.fastschema import Predicate, Unsupported, compile_local
 from gitops_gen.source import KeyPath, SourceDoc, format_path
 
 # kind -> packaged schema file. The kind names are what `gitops-gen schema KIND` takes.
@@ -55,21 +56,28 @@ def _describe(value: Any) -> str:
 class SpecSchemas:
     """One compiled validator per spec kind, built on first use and reused."""
 
-    _validators: dict[str, jsonschema.protocols.Validator] = field(default_factory=dict)
+    _validators: dict[str, tuple[jsonschema.protocols.Validator, Predicate | None]] = field(
+        default_factory=dict
+    )
 
-    def validator(self, kind: str) -> jsonschema.protocols.Validator:
+    def validator(self, kind: str) -> tuple[jsonschema.protocols.Validator, Predicate | None]:
         found = self._validators.get(kind)
         if found is None:
             schema = json.loads(schema_text(kind))
             cls = jsonschema.validators.validator_for(schema)
-            found = cls(schema)
+            try:
+                fast: Predicate | None = compile_local(schema)
+            except Unsupported:
+                fast = None
+            found = (cls(schema), fast)
             self._validators[kind] = found
         return found
 
     def problems(self, kind: str, doc: SourceDoc) -> list[Problem]:
-        return [
-            p for error in self.validator(kind).iter_errors(doc.data) for p in _explain(error, doc)
-        ]
+        validator, fast = self.validator(kind)
+        if fast is not None and fast(doc.data):
+            return []  # the common case; jsonschema only runs to explain a failure
+        return [p for error in validator.iter_errors(doc.data) for p in _explain(error, doc)]
 
 
 def _explain(error: jsonschema.ValidationError, doc: SourceDoc) -> Iterator[Problem]:

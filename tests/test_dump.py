@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from gitops_gen.dump import dump_yaml, load_yaml
+from gitops_gen.dump import RenderedYAMLError, dump_yaml, load_rendered, load_yaml
 
 TRICKY = [
     "",
@@ -138,6 +138,7 @@ def test_random_documents_round_trip_through_two_parsers(seed: int) -> None:
         assert text.isascii()
         assert load_yaml(text) == data, text
         assert _ruamel_load(text) == data, text
+        assert load_rendered(text) == data, text
 
 
 @pytest.mark.parametrize("value", TRICKY)
@@ -168,3 +169,22 @@ def test_non_data_is_refused() -> None:
         dump_yaml({"x": object()})
     with pytest.raises(TypeError):
         dump_yaml({1: "x"})
+
+
+def test_rendered_tree_reads_the_same_with_the_fast_loader() -> None:
+    from tests.conftest import ROOT
+
+    files = sorted(ROOT.glob("**/rendered/**/*.yaml"))
+    assert len(files) > 80
+    for path in files:
+        text = path.read_text()
+        assert load_rendered(text) == load_yaml(text), path
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: 1\na: 2\n", "a: &x 1\nb: *x\n", "a: !!str 1\n", "a: 1\n---\nb: 2\n", "? [1]\n: x\n"],
+)
+def test_fast_loader_refuses_what_no_template_should_emit(text: str) -> None:
+    with pytest.raises(RenderedYAMLError):
+        load_rendered(text)
