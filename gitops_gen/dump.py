@@ -173,7 +173,7 @@ def _plain_value(value: str) -> Any:
         return value
     if _INT.match(value):
         return int(value)
-    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
     build = _BUILD.get(tag)
     if build is None:
         return value  # strings, and timestamps kept as the text they are
@@ -213,6 +213,7 @@ def load_rendered(text: str) -> Any:
             top[keys[-1]] = value
             keys[-1] = _NO_KEY
 
+    event: Any
     for event in yaml.parse(text, Loader=YAML_LOADER):
         kind = type(event)
         if kind is yaml.ScalarEvent:
