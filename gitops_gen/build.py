@@ -23,10 +23,13 @@ class Build:
         return self.repo.root / self.repo.config.argocd.rendered_path
 
 
-def build_repo(root: Path) -> Build:
-    """Load and render the repo; every rendered object must pass the strict Kubernetes schema."""
+def build_repo(root: Path, *, validate: bool = True) -> Build:
+    """Load and render the repo; with `validate`, every rendered object must pass the strict
+    Kubernetes schema (the checker reports violations as findings instead)."""
     repo = load_repo(root)
     tree = render_repo(repo)
+    if not validate:
+        return Build(repo=repo, tree=tree)
     schemas = {c.name: KubeSchemas(c.kubernetes_version) for c in repo.config.clusters}
     problems: list[Problem] = []
     for obj in tree.objects:

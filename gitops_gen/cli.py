@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable
@@ -11,7 +12,9 @@ import click
 
 from gitops_gen import __version__
 from gitops_gen.build import build_repo
+from gitops_gen.checker import as_rule
 from gitops_gen.errors import EXIT_PASS, EXIT_STALE, GitopsGenError, InputError
+from gitops_gen.findings import exit_code
 from gitops_gen.schema import SCHEMA_FILES, schema_text
 from gitops_gen.writer import compare_tree, write_tree
 
@@ -134,4 +137,114 @@ def schema_command(kind: str | None, write_dir: Path | None) -> int:
             click.echo(f"  {name:12} {filename}")
         return EXIT_PASS
     click.echo(schema_text(kind), nl=False)
+    return EXIT_PASS
+
+
+FORMATS = ("auto", "text", "json", "sarif", "github", "markdown")
+
+
+def _today(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-06-12") from None
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="auto = github inside GitHub Actions, text elsewhere.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Text format: list every passing check.")
+@click.option("--today", metavar="DATE", help="Judge waiver expiry as of this date.")
+@click.pass_obj
+def check(repo: Path, fmt: str, output: Path | None, verbose: bool, today: str | None) -> None:
+    """Run every rule; exit 0 pass, 10 warnings only, 20 blocked, 2 invalid input."""
+    _run(lambda: check_command(repo, fmt=fmt, output=output, verbose=verbose, today=_today(today)))
+
+
+def check_command(
+    root: Path, *, fmt: str, output: Path | None, verbose: bool, today: dt.date | None
+) -> int:
+    from gitops_gen.check import check_repo
+    from gitops_gen.reports import LaneState, Report, render_report
+    from gitops_gen.reports import text as text_report
+    from gitops_gen.rules import REGISTRY
+
+    result = check_repo(root, today=today)
+    repo = result.build.repo
+    report = Report(
+        findings=result.findings,
+        rules=tuple(as_rule(m) for m in REGISTRY),
+        lanes=tuple(LaneState(lane.name, lane.active, lane.node) for lane in repo.lanes.values()),
+    )
+    if fmt == "auto":
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    text = (
+        text_report.render(report, verbose=verbose) if fmt == "text" else render_report(report, fmt)
+    )
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}: {report.summary()}", err=True)
+    else:
+        click.echo(text, nl=False)
+    return exit_code(result.findings)
+
+
+@main.command("rules")
+def rules_cmd() -> None:
+    """List every rule with its default severity."""
+    _run(rules_command)
+
+
+def rules_command() -> int:
+    from gitops_gen.rules import REGISTRY
+
+    for module in REGISTRY:
+        rule = as_rule(module)
+        summary = (rule.__doc__ or "").strip().splitlines()[0]
+        click.echo(f"{rule.ID:26} {rule.SEVERITY.label.lower():6} {summary}")
+    return EXIT_PASS
+
+
+@main.command()
+@click.argument("rule_id", metavar="RULE")
+def explain(rule_id: str) -> None:
+    """What RULE checks, why it exists, and how to fix what it finds."""
+    _run(lambda: explain_command(rule_id))
+
+
+def explain_command(rule_id: str) -> int:
+    from gitops_gen.rules import REGISTRY
+
+    rules = {as_rule(m).ID: as_rule(m) for m in REGISTRY}
+    rule = rules.get(rule_id)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(rule_id, list(rules), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else " ('gitops-gen rules' lists them)"
+        raise GitopsGenError(f"unknown rule {rule_id!r}{hint}")
+    click.echo(f"{rule.ID} (default severity: {rule.SEVERITY.label.lower()})")
+    click.echo("")
+    click.echo((rule.__doc__ or "").strip())
+    click.echo("")
+    click.echo(f"Fix: {rule.REMEDIATION}")
+    if rule.OPTIONS:
+        click.echo("")
+        click.echo("Options (policies/policy.yaml, rules.<id>.options):")
+        for name, default in rule.OPTIONS.items():
+            click.echo(f"  {name}: default {default!r}")
     return EXIT_PASS

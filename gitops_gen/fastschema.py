@@ -173,6 +173,11 @@ class SchemaCompiler:
             if key == "minItems":
                 return [lambda v: not isinstance(v, list) or len(v) >= bound]
             return [lambda v: not isinstance(v, list) or len(v) <= bound]
+        if key in ("minProperties", "maxProperties"):
+            bound = int(value)
+            if key == "minProperties":
+                return [lambda v: not isinstance(v, dict) or len(v) >= bound]
+            return [lambda v: not isinstance(v, dict) or len(v) <= bound]
         if key == "uniqueItems":
             if not value:
                 return []

@@ -197,6 +197,7 @@ class Evidence:
     live_peak_mib: int | None
     date: str
     note: str | None
+    ctx_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,19 @@ class ModelLock(Spec):
 
 
 @dataclass(frozen=True)
+class Manifest(Spec):
+    """A hand-written Kubernetes object from manifests/, deployed and checked with the rest."""
+
+    cluster: str = ""
+    directory: str = "manifests"
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        data: Mapping[str, Any] = self.doc.data
+        return data
+
+
+@dataclass(frozen=True)
 class Repo:
     """Everything loaded and cross-checked; the input of plan, render and check."""
 
@@ -277,6 +291,7 @@ class Repo:
     nodes: Mapping[str, Node]
     lanes: Mapping[str, Lane]
     models: Mapping[str, ModelLock]
+    manifests: tuple[Manifest, ...] = ()
 
     def cluster_of(self, lane: Lane) -> str:
         return self.nodes[lane.node].cluster

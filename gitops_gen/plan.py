@@ -8,6 +8,7 @@ spec line it comes from, so checks on rendered objects point back to the specs.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -561,6 +562,27 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
             server=server,
         )
         add(f"argocd/apps/{group}.yaml", origin, app, "application.yaml.j2")
+    manifest_dirs = sorted({m.directory for m in repo.manifests if m.cluster == cluster})
+    for directory in manifest_dirs:
+        # Hand-written objects (e.g. a ComfyUI Deployment sharing the card) sync as they are.
+        # renderedPath says where this repo's root sits in Git; manifests/ is its sibling.
+        in_git = posixpath.join(posixpath.dirname(argocd.rendered_path), directory)
+        source = {
+            "repoURL": argocd.repo_url,
+            "targetRevision": argocd.target_revision,
+            "path": in_git,
+            "directory": {"recurse": False},
+        }
+        first = next(m for m in repo.manifests if m.directory == directory)
+        app = _application(
+            k8s_name(cluster, "manifests"),
+            repo=repo,
+            wave=1,
+            source=source,
+            namespace=config.namespace,
+            server=server,
+        )
+        add("argocd/apps/manifests.yaml", first.where(), app, "application.yaml.j2")
     plugin = config.device_plugin
     if plugin is not None and "nvidia" in vendors:
         source = {

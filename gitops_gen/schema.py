@@ -21,6 +21,10 @@ SCHEMA_FILES = {
     "node": "node.schema.json",
     "lane": "lane.schema.json",
     "models-lock": "models-lock.schema.json",
+    "policy": "policy.schema.json",
+    "waivers": "waivers.schema.json",
+    "known-broken": "known-broken.schema.json",
+    "capabilities": "capabilities.schema.json",
 }
 
 _TYPE_NAMES = {

@@ -156,6 +156,17 @@ class _TooLarge(Exception):
 
 def parse_yaml(text: str, *, file: str) -> SourceDoc:
     """Parse one YAML document; every problem becomes an InputError with file:line."""
+    docs = parse_yaml_documents(text, file=file)
+    if not docs:
+        raise InputError([Problem(file, 1, "", "file is empty")])
+    if len(docs) > 1:
+        line = min(docs[1].lines.values(), default=1)
+        raise InputError([Problem(file, line, "", "expected one YAML document, found several")])
+    return docs[0]
+
+
+def parse_yaml_documents(text: str, *, file: str) -> list[SourceDoc]:
+    """Parse every document of a YAML stream (hand-written manifests keep several)."""
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
@@ -165,35 +176,33 @@ def parse_yaml(text: str, *, file: str) -> SourceDoc:
         raise InputError([Problem(file, line, "", f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(file, 0, "", f"invalid YAML: {exc}")]) from None
-    nodes = [n for n in nodes if n is not None]
-    if not nodes:
-        raise InputError([Problem(file, 1, "", "file is empty")])
-    if len(nodes) > 1:
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    nodes[1].start_mark.line + 1,
-                    "",
-                    "expected one YAML document, found several",
-                )
-            ]
-        )
-    builder = _Builder(file)
-    try:
-        data = builder.build(nodes[0], ())
-    except _TooLarge:
-        raise InputError(
-            [Problem(file, 1, "", "document too large (too many nodes or aliases)")]
-        ) from None
-    if builder.problems:
-        raise InputError(builder.problems)
-    builder.lines[()] = nodes[0].start_mark.line + 1
-    return SourceDoc(file=file, data=data, lines=builder.lines)
+    docs: list[SourceDoc] = []
+    problems: list[Problem] = []
+    for node in nodes:
+        if node is None:
+            continue
+        builder = _Builder(file)
+        try:
+            data = builder.build(node, ())
+        except _TooLarge:
+            raise InputError(
+                [Problem(file, 1, "", "document too large (too many nodes or aliases)")]
+            ) from None
+        problems.extend(builder.problems)
+        builder.lines[()] = node.start_mark.line + 1
+        docs.append(SourceDoc(file=file, data=data, lines=builder.lines))
+    if problems:
+        raise InputError(problems)
+    return docs
 
 
 def read_yaml(root: Path, relpath: str) -> SourceDoc:
-    """Read `root/relpath`; unreadable files are input errors, not tracebacks."""
+    """Read one document from `root/relpath`; unreadable files are input errors."""
+    return parse_yaml(read_text(root, relpath), file=relpath)
+
+
+def read_text(root: Path, relpath: str) -> str:
+    """The UTF-8 text of `root/relpath`; unreadable files are input errors, not tracebacks."""
     try:
         raw = (root / relpath).read_bytes()
     except FileNotFoundError:
@@ -205,4 +214,4 @@ def read_yaml(root: Path, relpath: str) -> SourceDoc:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError([Problem(relpath, line, "", "file is not valid UTF-8")]) from None
-    return parse_yaml(text, file=relpath)
+    return text

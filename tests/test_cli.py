@@ -65,7 +65,7 @@ def test_schema_write_exports_every_schema(cli: Callable[..., Result], tmp_path:
 def test_unknown_schema_kind_is_a_usage_error(cli: Callable[..., Result]) -> None:
     result = cli("schema", "lanes", cwd=ROOT)
     assert result.code == 2
-    assert "'lanes' is not one of 'config', 'lane', 'models-lock', 'node'" in result.err
+    assert "'lanes' is not one of" in result.err and "'lane'" in result.err
 
 
 def test_version(cli: Callable[..., Result]) -> None:

@@ -199,10 +199,10 @@ def test_gateway_routes_each_alias_to_the_active_lane(tree: RenderedTree) -> Non
     routes: dict[str, list[str]] = {}
     for entry in config["model_list"]:
         routes.setdefault(entry["model_name"], []).append(entry["litellm_params"]["api_base"])
-    # fast and chat are served by the active lane and by the parked vLLM rollback lane
+    # every lane serves the stable aliases; only the active lane gets the routes
     assert routes["fast"] == ["http://qwen36-35b-gguf-fast.vllm.svc.cluster.local:8080/v1"]
     assert routes["chat"] == routes["fast"]
-    assert routes["agent"] == ["http://gpt-oss-agent.vllm.svc.cluster.local:8080/v1"]
+    assert routes["agent"] == routes["fast"]
     assert routes["embed"] == ["http://embeddings.ai.svc.cluster.local:8080/v1"]
 
 

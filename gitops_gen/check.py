@@ -1,0 +1,47 @@
+"""`gitops-gen check`: build the repo, run every rule, report findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitops_gen.build import Build, build_repo
+from gitops_gen.checker import CheckContext, as_rule, run_rules
+from gitops_gen.findings import Finding
+from gitops_gen.inventory import build_inventory
+from gitops_gen.kube import KubeSchemas
+from gitops_gen.policy import Policy, load_policy
+from gitops_gen.rules import REGISTRY
+from gitops_gen.schema import SpecSchemas
+
+
+def rule_options() -> dict[str, dict[str, Any]]:
+    return {as_rule(m).ID: dict(as_rule(m).OPTIONS) for m in REGISTRY}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    build: Build
+    policy: Policy
+    findings: list[Finding]
+    context: CheckContext
+
+
+def check_repo(
+    root: Path, *, today: dt.date | None = None, assume_active: Iterable[str] = ()
+) -> CheckResult:
+    build = build_repo(root, validate=False)
+    policy = load_policy(root, schemas=SpecSchemas(), rule_options=rule_options())
+    ctx = CheckContext(
+        repo=build.repo,
+        tree=build.tree,
+        inventory=build_inventory(build.repo, build.tree),
+        policy=policy,
+        today=today or dt.date.today(),
+        kube={c.name: KubeSchemas(c.kubernetes_version) for c in build.repo.config.clusters},
+        assume_active=frozenset(assume_active),
+    )
+    return CheckResult(build=build, policy=policy, findings=run_rules(ctx, REGISTRY), context=ctx)

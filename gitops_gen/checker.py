@@ -1,0 +1,118 @@
+"""The rule engine: run every registered rule, stamp id and severity, apply waivers, sort."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Protocol, cast
+
+from gitops_gen.findings import Finding, Hit, Severity
+from gitops_gen.inventory import Inventory, Workload
+from gitops_gen.kube import KubeSchemas
+from gitops_gen.model import Gpu, Lane, Node, Repo
+from gitops_gen.policy import Policy
+from gitops_gen.render import RenderedTree
+from gitops_gen.versions import version_from_image
+
+
+class Rule(Protocol):
+    """What a rule module provides (see gitops_gen/rules/)."""
+
+    ID: str
+    SEVERITY: Severity
+    REMEDIATION: str
+    OPTIONS: Mapping[str, Any]
+    LANE_SCOPED: bool
+    __doc__: str | None
+
+    def check(self, ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]: ...
+
+
+def as_rule(module: ModuleType) -> Rule:
+    return cast(Rule, module)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a rule may look at. Immutable: rules only read it."""
+
+    repo: Repo
+    tree: RenderedTree
+    inventory: Inventory
+    policy: Policy
+    today: dt.date
+    kube: Mapping[str, KubeSchemas] = field(default_factory=dict)
+    # The repo as it is at --base, for diff-aware rules; None without --base.
+    base: Repo | None = None
+    # Lanes to treat as active whatever their files say (preflight asks "what if").
+    assume_active: frozenset[str] = frozenset()
+
+    def is_active(self, lane: Lane) -> bool:
+        return lane.active or lane.name in self.assume_active
+
+    def node_of(self, lane: Lane) -> Node:
+        return self.repo.nodes[lane.node]
+
+    def vendor_of(self, lane: Lane) -> str:
+        node = self.node_of(lane)
+        return lane.gpu_vendor or (node.gpus[0].vendor if node.gpus else "nvidia")
+
+    def gpu_of(self, lane: Lane) -> Gpu | None:
+        gpus = self.node_of(lane).gpus_of(self.vendor_of(lane))
+        return gpus[0] if gpus else None
+
+    def workload_of(self, lane: Lane) -> Workload | None:
+        return self.inventory.lane_deployments.get(lane.name)
+
+    def lane_of(self, workload: Workload) -> Lane | None:
+        return self.repo.lanes.get(workload.obj.lane) if workload.obj.lane else None
+
+    def replicas(self, workload: Workload) -> int:
+        lane = self.lane_of(workload)
+        if lane is not None and lane.name in self.assume_active:
+            return max(workload.replicas, 1)
+        return workload.replicas
+
+
+def engine_version(lane: Lane) -> str | None:
+    """The lane's engine version: stated, or read from the image tag."""
+    return lane.engine_version or version_from_image(lane.image)
+
+
+def run_rules(ctx: CheckContext, rules: tuple[ModuleType, ...]) -> list[Finding]:
+    findings: list[Finding] = []
+    today = ctx.today
+    live_waivers = [w for w in ctx.policy.waivers if w.expires >= today]
+    for module in rules:
+        rule = as_rule(module)
+        setting = ctx.policy.setting(rule.ID)
+        configured = setting.severity if setting is not None else None
+        if configured == "off":
+            continue
+        options = {**rule.OPTIONS, **(setting.options if setting is not None else {})}
+        for hit in rule.check(ctx, options):
+            if hit.note:
+                severity = Severity.NOTE
+            elif configured is not None:
+                severity = Severity.parse(configured)
+            else:
+                severity = hit.severity or rule.SEVERITY
+            waiver = next(
+                (w for w in live_waivers if w.covers(rule.ID, hit.lane, hit.object)), None
+            )
+            findings.append(
+                Finding(
+                    file=hit.where.file,
+                    line=hit.where.line,
+                    rule=rule.ID,
+                    object=hit.object,
+                    message=hit.message,
+                    severity=severity,
+                    remediation=rule.REMEDIATION,
+                    lane=hit.lane,
+                    waived=waiver.reason if waiver else None,
+                )
+            )
+    return sorted(set(findings))

@@ -1,0 +1,46 @@
+"""Text: grouped per lane, [PASS]/[WARN]/[BLOCK] lines and a decision, as seed 002's preflight."""
+
+from __future__ import annotations
+
+from gitops_gen.findings import Finding
+from gitops_gen.reports import Report
+
+
+def _finding_lines(finding: Finding) -> list[str]:
+    tag = "WAIVED" if finding.waived is not None else finding.severity.label
+    lines = [f"  [{tag}] {finding.rule}: {finding.message}"]
+    where = f"{finding.file}:{finding.line}" if finding.line else finding.file
+    lines.append(f"      at {where}" + (f" ({finding.object})" if finding.object else ""))
+    if finding.waived is not None:
+        lines.append(f"      waived: {finding.waived}")
+    else:
+        lines.append(f"      fix: {finding.remediation}")
+    return lines
+
+
+def render(report: Report, *, verbose: bool = False) -> str:
+    out = [f"{report.title}: {len(report.lanes)} lanes, {len(report.rules)} rules"]
+    lane_rules = [r.ID for r in report.rules if r.LANE_SCOPED]
+    for lane in report.lanes:
+        state = "active" if lane.active else "parked"
+        found = [f for f in report.findings if f.lane == lane.name]
+        out.append("")
+        out.append(f"lane {lane.name} ({state} on {lane.node})")
+        for finding in found:
+            out.extend(_finding_lines(finding))
+        failing = {f.rule for f in found if f.waived is None}
+        passing = [r for r in lane_rules if r not in failing]
+        if verbose:
+            out.extend(f"  [PASS] {rule}" for rule in passing)
+        elif passing:
+            out.append(f"  [PASS] {len(passing)} checks")
+    others = [f for f in report.findings if f.lane is None]
+    out.append("")
+    out.append("repo")
+    for finding in others:
+        out.extend(_finding_lines(finding))
+    if not others:
+        out.append("  [PASS] no findings outside the lanes")
+    out.append("")
+    out.append(f"decision: {report.summary()}")
+    return "\n".join(out) + "\n"

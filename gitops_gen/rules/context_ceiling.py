@@ -1,0 +1,65 @@
+"""A lane's context stays within the model's trained maximum and its validated point.
+
+Past the trained context the model degrades; past the context the lane was validated
+at on this card, it may no longer be 100% on the GPU (a 70B at 32k offloaded 5% to the
+CPU on 48 GB where 16k fitted). Per-sequence context: llama.cpp splits --ctx-size over
+--parallel slots; Ollama's context is per request; vLLM's is --max-model-len.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitops_gen.checker import CheckContext
+from gitops_gen.findings import Hit, Severity
+from gitops_gen.model import Lane
+
+ID = "context-ceiling"
+SEVERITY = Severity.WARN
+REMEDIATION = (
+    "Lower the context to the model's trained length or to the validated point, or validate"
+    " the new context and record it in evidence.ctxSize."
+)
+OPTIONS: Mapping[str, Any] = {}
+LANE_SCOPED = True
+
+
+def sequence_context(lane: Lane) -> tuple[int | None, str]:
+    """(tokens one sequence may hold, the serve key that sets it)."""
+    serve = lane.serve
+    if lane.engine == "llamacpp" and serve.get("ctxSize"):
+        return int(serve["ctxSize"]) // max(1, int(serve.get("parallel", 1))), "ctxSize"
+    if lane.engine == "ollama" and serve.get("ctxSize"):
+        return int(serve["ctxSize"]), "ctxSize"
+    if lane.engine == "vllm" and serve.get("maxModelLen"):
+        return int(serve["maxModelLen"]), "maxModelLen"
+    return None, ""
+
+
+def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
+    for lane in ctx.repo.lanes.values():
+        tokens, key = sequence_context(lane)
+        if tokens is None:
+            continue
+        workload = ctx.workload_of(lane)
+        ident = workload.obj.ident if workload else f"Lane/{lane.name}"
+        model = ctx.repo.models.get(lane.model) if lane.model else None
+        trained = model.architecture.context_length if model and model.architecture else None
+        if trained is not None and tokens > trained:
+            yield Hit(
+                f"context {tokens} per sequence exceeds {model.name if model else ''}'s "
+                f"trained context {trained}",
+                lane.where("serve", key),
+                ident,
+                lane.name,
+            )
+        validated = lane.evidence.ctx_size if lane.evidence else None
+        if validated is not None and tokens > validated:
+            yield Hit(
+                f"context {tokens} per sequence is beyond the validated point "
+                f"{validated} (evidence of {lane.evidence.date if lane.evidence else ''})",
+                lane.where("serve", key),
+                ident,
+                lane.name,
+            )

@@ -1,0 +1,61 @@
+"""Every gateway alias routes to a lane that is serving.
+
+Clients call LiteLLM aliases (fast, chat, agent), never a lane directly, so that the
+backend can move. An alias that only parked lanes serve answers every request with an
+error; an alias defined twice routes unpredictably.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitops_gen.checker import CheckContext
+from gitops_gen.findings import Hit, Severity
+from gitops_gen.model import Lane
+
+ID = "gateway-aliases"
+SEVERITY = Severity.WARN
+REMEDIATION = (
+    "Add the alias to the active lane's aliases (every lane may serve the stable aliases; "
+    "the active one gets the traffic), or drop it."
+)
+OPTIONS: Mapping[str, Any] = {}
+LANE_SCOPED = False
+
+
+def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
+    config = ctx.repo.config
+    gateway = config.gateway
+    serving: dict[tuple[str, str], list[Lane]] = {}
+    for lane in ctx.repo.lanes.values():
+        for alias in lane.aliases:
+            serving.setdefault((ctx.repo.cluster_of(lane), alias), []).append(lane)
+    if gateway is None:
+        for (_cluster, alias), lanes in sorted(serving.items()):
+            yield Hit(
+                f"alias {alias!r} is declared but gitops-gen.yaml configures no gateway",
+                lanes[0].where("aliases"),
+                f"Lane/{lanes[0].name}",
+                lanes[0].name,
+            )
+        return
+    extra = {r.alias: index for index, r in enumerate(gateway.extra_routes)}
+    for (cluster, alias), lanes in sorted(serving.items()):
+        ident = f"ConfigMap/{config.namespace}/{gateway.name}-config"
+        if alias in extra:
+            yield Hit(
+                f"alias {alias!r} is served by lane {lanes[0].name} and also by an "
+                "extra route: one alias, two backends",
+                gateway.where("extraRoutes", extra[alias]),
+                ident,
+                severity=Severity.BLOCK,
+            )
+        if not any(ctx.is_active(lane) for lane in lanes):
+            names = ", ".join(lane.name for lane in lanes)
+            yield Hit(
+                f"alias {alias!r} is served only by parked lanes ({names}) in {cluster}: "
+                "requests to it fail",
+                lanes[0].where("aliases"),
+                ident,
+            )

@@ -1,0 +1,47 @@
+"""Every object, rendered or hand-written, is valid for the cluster's Kubernetes version.
+
+Strict: an unknown field is an error, not something the API server drops in silence
+(a misspelt `tolerations` key is a pod that lands nowhere). Schemas are the bundled
+OpenAPI schemas of kubernetes-validate; Argo CD Applications use gitops-gen's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitops_gen.checker import CheckContext
+from gitops_gen.findings import Hit, Severity
+from gitops_gen.kube import KubeSchemas
+
+ID = "kubernetes-schema"
+SEVERITY = Severity.BLOCK
+REMEDIATION = (
+    "Fix the field the message names; for hand-written manifests, 'kubectl explain' shows "
+    "the valid ones."
+)
+OPTIONS: Mapping[str, Any] = {}
+LANE_SCOPED = True
+
+
+def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
+    versions = {c.name: c.kubernetes_version for c in ctx.repo.config.clusters}
+    schemas = dict(ctx.kube)
+    for obj in ctx.inventory.objects:
+        found = schemas.get(obj.cluster)
+        if found is None:
+            found = schemas[obj.cluster] = KubeSchemas(versions[obj.cluster])
+        for violation in found.violations(obj.data):
+            parts = [
+                int(p) if p.isdigit() else p
+                for p in violation.path.replace("[", ".").replace("]", "").split(".")
+                if p
+            ]
+            where = obj.where(*parts)
+            at = f" at {violation.path}" if violation.path else ""
+            yield Hit(
+                f"invalid for Kubernetes {versions[obj.cluster]}{at}: {violation.message}",
+                where,
+                obj.ident,
+                obj.lane,
+            )

@@ -1,0 +1,137 @@
+"""A GPU workload can be scheduled where it is meant to run.
+
+Its node exists and is pinned unambiguously; the node carries every nodeSelector label;
+its tolerations cover the node's NoSchedule and NoExecute taints; its RuntimeClass is
+deployed; the node has the GPU resource it asks for, in that number. Any miss leaves
+the pod Pending after the old lane has already been scaled down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitops_gen.checker import CheckContext
+from gitops_gen.findings import Hit, Severity
+from gitops_gen.inventory import Workload
+from gitops_gen.model import Node, Taint
+
+ID = "placement"
+SEVERITY = Severity.BLOCK
+REMEDIATION = (
+    "Pin the workload to its node (kubernetes.io/hostname), tolerate the node's taints, "
+    "deploy its RuntimeClass, and request only GPUs the node has."
+)
+OPTIONS: Mapping[str, Any] = {}
+LANE_SCOPED = True
+
+RUNTIME_CLASS_VENDORS = {"nvidia.com/gpu": "nvidia"}
+
+
+def tolerates(tolerations: list[Any], taint: Taint) -> bool:
+    for t in tolerations:
+        if not isinstance(t, dict):
+            continue
+        if t.get("effect") not in (None, "", taint.effect):
+            continue
+        if t.get("operator") == "Exists":
+            if t.get("key") in (None, "", taint.key):
+                return True
+        elif t.get("key") == taint.key and t.get("value", "") == (taint.value or ""):
+            return True
+    return False
+
+
+def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
+    runtime_classes = {
+        (o.cluster, o.name) for o in ctx.inventory.objects if o.kind == "RuntimeClass"
+    }
+    for workload in ctx.inventory.workloads:
+        claims = {r: n for r, n in workload.gpu_claims().items() if n}
+        if not claims:
+            continue
+        yield from _check_workload(ctx, workload, claims, runtime_classes)
+
+
+def _check_workload(
+    ctx: CheckContext,
+    workload: Workload,
+    claims: dict[str, int],
+    runtime_classes: set[tuple[str, str]],
+) -> Iterator[Hit]:
+    lane = ctx.lane_of(workload)
+    lane_name = lane.name if lane else None
+    obj = workload.obj
+    pod = workload.pod
+
+    def at(lane_key: str, *path: str | int) -> Any:
+        return lane.where(lane_key) if lane else obj.where(*workload.pod_path, *path)
+
+    if workload.node is None:
+        if workload.candidates:
+            yield Hit(
+                f"GPU workload may land on any of {', '.join(workload.candidates)}: its "
+                "placement is ambiguous",
+                at("node", "nodeSelector"),
+                obj.ident,
+                lane_name,
+            )
+        else:
+            selector = pod.get("nodeSelector") or pod.get("nodeName") or {}
+            yield Hit(
+                f"no node in hardware/ matches this GPU workload's placement {selector}",
+                at("node", "nodeSelector"),
+                obj.ident,
+                lane_name,
+            )
+        return
+    node: Node = workload.node
+    for taint in node.taints:
+        if taint.effect in ("NoSchedule", "NoExecute") and not tolerates(
+            pod.get("tolerations") or [], taint
+        ):
+            shown = (
+                f"{taint.key}={taint.value}:{taint.effect}"
+                if taint.value
+                else f"{taint.key}:{taint.effect}"
+            )
+            yield Hit(
+                f"does not tolerate taint {shown} of node {node.name}",
+                at("node", "tolerations"),
+                obj.ident,
+                lane_name,
+            )
+    runtime_class = pod.get("runtimeClassName")
+    if runtime_class and (obj.cluster, runtime_class) not in runtime_classes:
+        yield Hit(
+            f"RuntimeClass {runtime_class!r} is not deployed (add it to runtimeClasses in "
+            "gitops-gen.yaml or to manifests/)",
+            at("node", "runtimeClassName"),
+            obj.ident,
+            lane_name,
+        )
+    for resource, count in claims.items():
+        vendor = RUNTIME_CLASS_VENDORS.get(resource)
+        if vendor and not runtime_class:
+            yield Hit(
+                f"requests {resource} but sets no runtimeClassName: the container gets no "
+                f"{vendor} runtime (add runtimeClasses to gitops-gen.yaml)",
+                at("gpus", "runtimeClassName"),
+                obj.ident,
+                lane_name,
+            )
+        present = sum(g.count for g in node.gpus if g.resource == resource)
+        if present == 0:
+            yield Hit(
+                f"requests {resource} but node {node.name} has none",
+                at("gpus", "containers"),
+                obj.ident,
+                lane_name,
+            )
+        elif count > present:
+            yield Hit(
+                f"requests {count} {resource} per pod but node {node.name} has {present}",
+                at("gpus", "containers"),
+                obj.ident,
+                lane_name,
+            )

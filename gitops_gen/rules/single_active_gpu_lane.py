@@ -1,0 +1,53 @@
+"""Per node and GPU resource, the GPUs running workloads claim fit the GPUs present.
+
+A single card is not a pool: a second GPU pod stays Pending, and a rolling update
+deadlocks waiting for the card the old pod still holds. Parked lanes (replicas 0) keep
+their `nvidia.com/gpu` claim in the manifest but do not count. Hand-written workloads
+in manifests/ (a ComfyUI Deployment, say) count against the same GPUs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitops_gen.checker import CheckContext
+from gitops_gen.findings import Hit, Severity
+from gitops_gen.inventory import Workload
+
+ID = "single-active-gpu-lane"
+SEVERITY = Severity.BLOCK
+REMEDIATION = (
+    "Park the other lanes on this GPU (active: false, or replicas: 0 in a hand-written "
+    "manifest); 'gitops-gen switch LANE' makes LANE the only active lane."
+)
+OPTIONS: Mapping[str, Any] = {}
+LANE_SCOPED = True
+
+
+def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
+    claims: dict[tuple[str, str], list[tuple[Workload, int]]] = {}
+    for workload in ctx.inventory.workloads:
+        replicas = ctx.replicas(workload)
+        if replicas == 0 or workload.node is None:
+            continue
+        for resource, per_pod in workload.gpu_claims().items():
+            if per_pod:
+                claims.setdefault((workload.node.name, resource), []).append(
+                    (workload, replicas * per_pod)
+                )
+    for (node_name, resource), items in sorted(claims.items()):
+        node = ctx.repo.nodes[node_name]
+        present = sum(g.count for g in node.gpus if g.resource == resource)
+        total = sum(count for _w, count in items)
+        if total <= present:
+            continue
+        listed = ", ".join(f"{w.obj.lane or w.obj.ident} ({count})" for w, count in items)
+        message = (
+            f"{node_name} has {present} {resource} but {len(items)} running workloads "
+            f"claim {total}: {listed}"
+        )
+        for workload, _count in items:
+            lane = ctx.lane_of(workload)
+            where = lane.where("active") if lane else workload.obj.where("spec", "replicas")
+            yield Hit(message, where, workload.obj.ident, lane.name if lane else None)

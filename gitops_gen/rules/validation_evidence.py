@@ -1,0 +1,50 @@
+"""An active lane has acceptance evidence on the GPU model it runs on.
+
+"It loaded, so it's fine" hid a half-speed 70B once already. Evidence is a measured
+run of this lane on this card (live VRAM peak, date); without it a switch is an
+experiment, which is allowed but should be said. Parked lanes are notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitops_gen.checker import CheckContext
+from gitops_gen.findings import Hit, Severity
+
+ID = "validation-evidence"
+SEVERITY = Severity.WARN
+REMEDIATION = (
+    "Run the lane, measure it (live VRAM peak, throughput), and record evidence: {gpuModel,"
+    " livePeakMiB, date} in the lane file."
+)
+OPTIONS: Mapping[str, Any] = {}
+LANE_SCOPED = True
+
+
+def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
+    for lane in ctx.repo.lanes.values():
+        gpu = ctx.gpu_of(lane)
+        if gpu is None or lane.gpus == 0:
+            continue
+        workload = ctx.workload_of(lane)
+        ident = workload.obj.ident if workload else f"Lane/{lane.name}"
+        parked = not ctx.is_active(lane)
+        state = "parked" if parked else "active"
+        if lane.evidence is None:
+            yield Hit(
+                f"{state} lane has no validation evidence on {gpu.model}",
+                lane.where("active"),
+                ident,
+                lane.name,
+                note=parked,
+            )
+        elif lane.evidence.gpu_model != gpu.model:
+            yield Hit(
+                f"{state} lane's evidence is from {lane.evidence.gpu_model}, not {gpu.model}",
+                lane.where("evidence", "gpuModel"),
+                ident,
+                lane.name,
+                note=parked,
+            )
