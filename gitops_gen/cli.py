@@ -204,18 +204,32 @@ def check_command(
 
 
 @main.command("rules")
-def rules_cmd() -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "markdown")),
+    default="text",
+    show_default=True,
+    help="markdown = the table in the README.",
+)
+def rules_cmd(fmt: str) -> None:
     """List every rule with its default severity."""
-    _run(rules_command)
+    _run(lambda: rules_command(fmt))
 
 
-def rules_command() -> int:
+def rules_command(fmt: str) -> int:
     from gitops_gen.rules import REGISTRY
 
-    for module in REGISTRY:
-        rule = as_rule(module)
+    rules = [as_rule(module) for module in REGISTRY]
+    if fmt == "markdown":
+        click.echo("| rule | default | checks |")
+        click.echo("| --- | --- | --- |")
+    for rule in rules:
         summary = (rule.__doc__ or "").strip().splitlines()[0]
-        click.echo(f"{rule.ID:26} {rule.SEVERITY.label.lower():6} {summary}")
+        if fmt == "markdown":
+            click.echo(f"| `{rule.ID}` | {rule.SEVERITY.label.lower()} | {summary} |")
+        else:
+            click.echo(f"{rule.ID:26} {rule.SEVERITY.label.lower():6} {summary}")
     return EXIT_PASS
 
 

@@ -155,11 +155,13 @@ def _replicas(obj: KubeObject) -> int:
 
 
 def _placement(pod: Mapping[str, Any], nodes: list[Node]) -> tuple[str, ...]:
+    """The known nodes a pod may land on. A pod with neither nodeName nor nodeSelector may
+    land on nodes hardware/ does not describe: it is placed nowhere we can account for."""
     node_name = pod.get("nodeName")
     if isinstance(node_name, str):
         return tuple(n.name for n in nodes if node_name in (n.name, n.hostname))
     selector = pod.get("nodeSelector") or {}
-    if not isinstance(selector, dict):
+    if not isinstance(selector, dict) or not selector:
         return ()
     matches = []
     for node in nodes:

@@ -150,8 +150,11 @@ def _rules(
                         f"unknown option {name!r} of {rule} (options: {allowed})",
                     )
                 )
+        severity = entry.get("severity")
+        if severity is False:  # `severity: off` unquoted is YAML 1.1's false
+            severity = "off"
         result[rule] = RuleSetting(
-            doc=doc, prefix=("rules", rule), severity=entry.get("severity"), options=dict(options)
+            doc=doc, prefix=("rules", rule), severity=severity, options=dict(options)
         )
     return result
 

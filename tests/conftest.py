@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC_ENTRIES = ["gitops-gen.yaml", "hardware", "lanes", "models.lock.yaml"]
+SPEC_ENTRIES = ["gitops-gen.yaml", "hardware", "lanes", "models.lock.yaml", "policies", "manifests"]
 
 
 def copy_repo(source: Path, target: Path, *, with_rendered: bool = False) -> Path:

@@ -13,7 +13,7 @@ def _finding_lines(finding: Finding) -> list[str]:
     lines.append(f"      at {where}" + (f" ({finding.object})" if finding.object else ""))
     if finding.waived is not None:
         lines.append(f"      waived: {finding.waived}")
-    else:
+    elif finding.counts:  # notes are for the record; their fix matters once they count
         lines.append(f"      fix: {finding.remediation}")
     return lines
 

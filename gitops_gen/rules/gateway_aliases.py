@@ -1,4 +1,4 @@
-"""Every gateway alias routes to a lane that is serving.
+"""Every gateway alias routes to one serving lane (parked-only: warn; defined twice: block).
 
 Clients call LiteLLM aliases (fast, chat, agent), never a lane directly, so that the
 backend can move. An alias that only parked lanes serve answers every request with an

@@ -76,10 +76,18 @@ def _check_workload(
                 obj.ident,
                 lane_name,
             )
-        else:
-            selector = pod.get("nodeSelector") or pod.get("nodeName") or {}
+        elif pod.get("nodeSelector") or pod.get("nodeName"):
+            selector = pod.get("nodeSelector") or pod.get("nodeName")
             yield Hit(
                 f"no node in hardware/ matches this GPU workload's placement {selector}",
+                at("node", "nodeSelector"),
+                obj.ident,
+                lane_name,
+            )
+        else:
+            yield Hit(
+                "GPU workload is not pinned to a node (no nodeSelector or nodeName): it "
+                "may land on any GPU node",
                 at("node", "nodeSelector"),
                 obj.ident,
                 lane_name,

@@ -1,0 +1,70 @@
+"""Edits shared by the rule tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FAST = "lanes/qwen36-35b-gguf-fast.yaml"
+DEEP = "lanes/qwen36-27b-deep.yaml"
+NODE = "hardware/gpu-worker-1.yaml"
+CONFIG = "gitops-gen.yaml"
+LOCK = "models.lock.yaml"
+SIDECAR = "manifests/sidecar.yaml"
+
+
+def sidecar(*pairs: tuple[str, str]) -> dict[str, Any]:
+    """A hardened, parked, hand-written GPU Deployment on the root example's node, edited
+    by (old, new) pairs (every occurrence)."""
+    text = SIDECAR_TEXT
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new)
+    return {"file": SIDECAR, "write": text}
+
+
+def replace(file: str, old: str, new: str) -> dict[str, Any]:
+    return {"file": file, "replace": old, "with": new}
+
+
+def expect(severity: str, file: str, at: str, after: str | None = None) -> dict[str, str]:
+    found = {"severity": severity, "file": file, "at": at}
+    if after is not None:
+        found["after"] = after
+    return found
+
+
+SIDECAR_TEXT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: sidecar-gpu
+  namespace: vllm
+spec:
+  replicas: 0
+  revisionHistoryLimit: 2
+  strategy: {type: Recreate}
+  selector:
+    matchLabels: {app: sidecar-gpu}
+  template:
+    metadata:
+      labels: {app: sidecar-gpu}
+    spec:
+      runtimeClassName: nvidia
+      automountServiceAccountToken: false
+      enableServiceLinks: false
+      nodeSelector: {kubernetes.io/hostname: gpu-worker-1}
+      tolerations:
+        - {key: workload.ai/dedicated, operator: Equal, value: gpu, effect: NoSchedule}
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: {type: RuntimeDefault}
+      containers:
+        - name: main
+          image: ghcr.io/example/tool:1.0@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+          resources:
+            requests: {cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}
+            limits: {cpu: "1", memory: 1Gi, nvidia.com/gpu: 1}
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities: {drop: [ALL]}
+"""

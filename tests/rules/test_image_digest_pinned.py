@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.rules.cases import CONFIG, FAST, SIDECAR, expect, replace, sidecar
+from tests.rules.harness import Case, assert_case
+
+RULE = "image-digest-pinned"
+DIGEST = "@sha256:72b1b5b494391913c288889b90c54c6fdfa0e635f26b6ef55535816df0d1e82d"
+CASES = [
+    Case("every-image-pinned"),
+    Case(
+        "lane-image-tag-only",
+        edits=(replace(FAST, DIGEST, ""),),
+        expect=(expect("block", FAST, "image: ghcr.io/ggml-org"),),
+    ),
+    Case(
+        "short-digest-is-not-a-pin",
+        edits=(replace(FAST, DIGEST, "@sha256:72b1b5b4"),),
+        expect=(expect("block", FAST, "image: ghcr.io/ggml-org"),),
+    ),
+    Case(
+        "prefetch-image-once-for-all-its-uses",
+        edits=(
+            replace(
+                CONFIG,
+                "@sha256:e4e98a5b88ee259ce128bfa06c5a0cc04e409f7bf892f03e1e77b909944bdf6e",
+                "",
+            ),
+        ),
+        expect=(expect("block", CONFIG, "curlimages"),),
+    ),
+    Case(
+        "device-plugin-image",
+        edits=(
+            replace(
+                CONFIG,
+                "@sha256:953375db906d1c42c60adbf8d65021c7553a326497ec6fd9d526aa26bad1a46c",
+                "",
+            ),
+        ),
+        expect=(expect("block", CONFIG, "k8s-device-plugin:v0.19.2"),),
+    ),
+    Case(
+        "handwritten-image",
+        edits=(sidecar(("tool:1.0@sha256:" + "a" * 64, "tool:latest")),),
+        expect=(expect("block", SIDECAR, "tool:latest"),),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_rule(case: Case, tmp_path: Path) -> None:
+    assert_case(RULE, case, tmp_path)

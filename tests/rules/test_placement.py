@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.rules.cases import CONFIG, SIDECAR, expect, replace, sidecar
+from tests.rules.harness import Case, assert_case
+
+RULE = "placement"
+TOLERATIONS = (
+    "      tolerations:\n        - {key: workload.ai/dedicated, operator: Equal, "
+    "value: gpu, effect: NoSchedule}\n"
+)
+SECOND_NODE = {
+    "file": "hardware/gpu-worker-2.yaml",
+    "write": """\
+kind: Node
+name: gpu-worker-2
+labels: {kubernetes.io/hostname: gpu-worker-2, workload.ai/gpu: "true"}
+allocatable: {cpu: "15", memory: 57457452Ki}
+gpus: [{vendor: nvidia, model: rtx-pro-4000-blackwell-sff, count: 1, vramMiB: 24467}]
+modelCache: {hostPath: /models/vllm, mountPath: /models}
+""",
+}
+CASES = [
+    Case("rendered-lanes-placed"),
+    Case("handwritten-placed", edits=(sidecar(),)),
+    Case(
+        "taint-not-tolerated",
+        edits=(sidecar((TOLERATIONS, "")),),
+        expect=(expect("block", SIDECAR, "    spec:"),),
+    ),
+    Case(
+        "exists-toleration-covers-any-value",
+        edits=(
+            sidecar(
+                (
+                    "{key: workload.ai/dedicated, operator: Equal, value: gpu, effect: NoSchedule}",
+                    "{key: workload.ai/dedicated, operator: Exists}",
+                )
+            ),
+        ),
+    ),
+    Case(
+        "ambiguous-placement",
+        edits=(
+            SECOND_NODE,
+            sidecar(("{kubernetes.io/hostname: gpu-worker-1}", '{workload.ai/gpu: "true"}')),
+        ),
+        expect=(expect("block", SIDECAR, "nodeSelector:"),),
+    ),
+    Case(
+        "no-node-matches",
+        edits=(
+            sidecar(
+                ("{kubernetes.io/hostname: gpu-worker-1}", "{kubernetes.io/hostname: gpu-worker-7}")
+            ),
+        ),
+        expect=(expect("block", SIDECAR, "nodeSelector:"),),
+    ),
+    Case(
+        "runtime-class-not-deployed",
+        edits=(sidecar(("runtimeClassName: nvidia", "runtimeClassName: nvidia-cdi")),),
+        expect=(expect("block", SIDECAR, "runtimeClassName: nvidia-cdi"),),
+    ),
+    Case(
+        "more-gpus-than-the-node-has",
+        edits=(sidecar(("nvidia.com/gpu: 1}", "nvidia.com/gpu: 2}")),),
+        expect=(expect("block", SIDECAR, "      containers:"),),
+    ),
+    Case(
+        "lanes-without-runtime-class",
+        edits=(
+            replace(CONFIG, "  - {vendor: nvidia, name: nvidia, handler: nvidia}\n", ""),
+            replace(CONFIG, "runtimeClasses:\n", "runtimeClasses: []\n"),
+        ),
+        expect=tuple(
+            expect("block", f"lanes/{name}.yaml", "gpus: 1")
+            for name in (
+                "gpt-oss-agent",
+                "qwen36-27b-deep",
+                "qwen36-35b-gguf-fast",
+                "qwen36-35b-gguf-longctx",
+                "qwen36-nvfp4-experiment",
+                "vllm-rollback",
+            )
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_rule(case: Case, tmp_path: Path) -> None:
+    assert_case(RULE, case, tmp_path)
+
+
+def test_unpinned_gpu_workload(tmp_path: Path) -> None:
+    from tests.rules.harness import run
+
+    case = Case(
+        "unpinned",
+        edits=(sidecar(("      nodeSelector: {kubernetes.io/hostname: gpu-worker-1}\n", "")),),
+    )
+    _repo, findings = run(case, tmp_path)
+    assert [f.message for f in findings if f.rule == RULE] == [
+        "GPU workload is not pinned to a node (no nodeSelector or nodeName): it may land on any "
+        "GPU node"
+    ]
