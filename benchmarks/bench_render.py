@@ -24,9 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gitops_gen.build import build_repo  # noqa: E402
+from gitops_gen.check import check_repo  # noqa: E402
+from gitops_gen.checker import run_rules  # noqa: E402
 from gitops_gen.kube import KubeSchemas  # noqa: E402
 from gitops_gen.loader import load_repo  # noqa: E402
 from gitops_gen.render import render_repo  # noqa: E402
+from gitops_gen.rules import REGISTRY  # noqa: E402
 from gitops_gen.writer import compare_tree, write_tree  # noqa: E402
 
 DIGEST = "sha256:" + "ab" * 32
@@ -117,6 +120,10 @@ def bench_size(lanes: int, repeat: int) -> dict[str, float]:
         write_tree(build.out_dir, build.tree.files)
         t_check, diff = best(lambda: compare_tree(build.out_dir, build.tree.files), repeat)
         assert diff.clean
+        result = check_repo(root)
+        assert not [f for f in result.findings if f.severity.label == "BLOCK"]
+        t_rules, _ = best(lambda: run_rules(result.context, REGISTRY), repeat)
+        t_total, _ = best(lambda: check_repo(root), repeat)
         return {
             "lanes": lanes,
             "nodes": nodes,
@@ -127,18 +134,15 @@ def bench_size(lanes: int, repeat: int) -> dict[str, float]:
             "validate": t_validate,
             "build": t_build,
             "check": t_check,
+            "rules": t_rules,
+            "total": t_total,
         }
 
 
-def bench_example_cli(repeat: int) -> float:
+def bench_example_cli(args: list[str], repeat: int) -> float:
     exe = Path(sys.executable).parent / "gitops-gen"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "gitops_gen"]
-    return best(
-        lambda: subprocess.run(
-            [*cmd, "render", "--check"], cwd=ROOT, check=True, capture_output=True
-        ),
-        repeat,
-    )[0]
+    return best(lambda: subprocess.run([*cmd, *args], cwd=ROOT, capture_output=True), repeat)[0]
 
 
 def main() -> None:
@@ -148,26 +152,32 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    print(f"example repo: gitops-gen render --check  {bench_example_cli(args.repeat):.3f} s wall")
+    for command in (["render", "--check"], ["check"]):
+        wall = bench_example_cli(command, args.repeat)
+        print(f"example repo: gitops-gen {' '.join(command):15} {wall:.3f} s wall")
     print()
-    header = (
-        f"{'lanes':>6} {'nodes':>5} {'objects':>7} {'load':>7} {'render':>7} "
-        f"{'validate':>8} {'build':>7} {'check':>7} {'obj/s':>8} {'x time':>7}"
+    print(
+        f"{'lanes':>6} {'nodes':>5} {'objects':>7} {'load':>7} {'render':>7} {'validate':>8} "
+        f"{'build':>7} {'diff':>7} {'rules':>7} {'check':>7} {'obj/s':>7} {'x build':>7} "
+        f"{'x rules':>7}"
     )
-    print(header)
     previous = None
     for size in sizes:
         r = bench_size(size, args.repeat)
         ratio = f"{r['build'] / previous['build']:.1f}x" if previous else "-"
+        rules_ratio = f"{r['rules'] / previous['rules']:.1f}x" if previous else "-"
         print(
             f"{r['lanes']:>6} {r['nodes']:>5} {r['objects']:>7} {r['load']:>6.3f}s "
             f"{r['render']:>6.3f}s {r['validate']:>7.3f}s {r['build']:>6.3f}s "
-            f"{r['check']:>6.3f}s {r['objects'] / r['build']:>8.0f} {ratio:>7}"
+            f"{r['check']:>6.3f}s {r['rules']:>6.3f}s {r['total']:>6.3f}s "
+            f"{r['objects'] / r['build']:>7.0f} {ratio:>7} {rules_ratio:>7}"
         )
         previous = r
     print(
-        "\nbuild = load + render + validate (what `render` does before writing); "
-        "x time = build time over the previous size's."
+        "\nbuild = load + render + validate (what `render` does before writing); diff = "
+        "render --check\nagainst a written tree; rules = every rule on the built repo; "
+        "check = the whole `gitops-gen check`\n(load, render, rules); x = growth over the "
+        "previous size."
     )
 
 

@@ -7,16 +7,14 @@ file per object would dominate the run on a large repo.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
-
-import jsonschema
-import referencing
-import referencing.jsonschema
 
 from gitops_gen.fastschema import Predicate, SchemaCompiler, Unsupported, compile_local
 from gitops_gen.source import format_path
@@ -31,8 +29,17 @@ class SchemaViolation:
     message: str
 
 
+def _bundled_schemas() -> Path:
+    """kubernetes-validate's schema directory, found without importing the package
+    (its __init__ pulls in jsonschema, PyYAML and more: a tenth of a second per run)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("kubernetes-validate is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+
+
 def supported_versions() -> list[str]:
-    root = resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
+    root = _bundled_schemas()
     found = {
         m.group(1)
         for p in root.iterdir()
@@ -53,26 +60,35 @@ def _schema_version(desired: str) -> str:
 
 
 @dataclass
+class _Kind:
+    schema: Mapping[str, Any]
+    own: bool  # gitops-gen's schema (self-contained) or Kubernetes' (refs to definitions)
+    fast: Predicate | None
+    explain: Any = None  # the jsonschema validator, built only to explain a failure
+
+
+@dataclass
 class KubeSchemas:
-    """Compiled validators for one Kubernetes version, built on first use."""
+    """Validators for one Kubernetes version, compiled on first use of each kind.
+
+    Valid objects (nearly all) only ever meet the compiled predicates; jsonschema is
+    imported and built only to explain an object that fails.
+    """
 
     kubernetes_version: str
-    _dir: Any = field(init=False, default=None)
-    _registry: Any = field(init=False, default=None)
-    _validators: dict[tuple[str, str], Any] = field(init=False, default_factory=dict)
-    _fast: dict[tuple[str, str], Predicate | None] = field(init=False, default_factory=dict)
+    _dir: Path = field(init=False, default=Path())
+    _definitions: dict[str, Any] = field(init=False, default_factory=dict)
+    _kinds: dict[tuple[str, str], _Kind | None] = field(init=False, default_factory=dict)
     _compiler: SchemaCompiler | None = field(init=False, default=None)
+    _registry: Any = field(init=False, default=None)
 
-    def _setup(self) -> None:
+    def _setup(self) -> SchemaCompiler:
+        if self._compiler is not None:
+            return self._compiler
         version = _schema_version(self.kubernetes_version)
-        self._dir = resources.files("kubernetes_validate").joinpath(
-            "kubernetes-json-schema", f"v{version}.0-local-strict"
-        )
-        definitions = json.loads(self._dir.joinpath("_definitions.json").read_text("utf-8"))
-        resource = referencing.Resource.from_contents(
-            definitions, default_specification=referencing.jsonschema.DRAFT202012
-        )
-        self._registry = referencing.Registry().with_resource(definitions["$id"], resource)
+        self._dir = _bundled_schemas() / f"v{version}.0-local-strict"
+        definitions = json.loads((self._dir / "_definitions.json").read_text("utf-8"))
+        self._definitions = definitions
 
         def resolve(base: str, ref: str) -> tuple[str, Any]:
             # Kind files point at "/api/_definitions.json#/$defs/X"; the definitions
@@ -84,48 +100,76 @@ class KubeSchemas:
             return f"definitions#{pointer}", definitions["$defs"][parts[1]]
 
         self._compiler = SchemaCompiler(resolve)
+        return self._compiler
 
-    def validator(self, api_version: str, kind: str) -> Any:
+    def _kind(self, api_version: str, kind: str) -> _Kind | None:
         key = (api_version, kind)
-        if key in self._validators:
-            return self._validators[key]
-        fast: Predicate | None = None
+        if key in self._kinds:
+            return self._kinds[key]
+        found: _Kind | None
         own = _OWN_SCHEMAS.get(key)
         if own is not None:
             schema = json.loads(
                 resources.files("gitops_gen").joinpath("schemas", "k8s", own).read_text("utf-8")
             )
-            found = jsonschema.Draft202012Validator(schema)
-            fast = _try_compile(lambda: compile_local(schema))
+            found = _Kind(schema, True, _try_compile(lambda: compile_local(schema)))
         else:
-            if self._registry is None:
-                self._setup()
+            compiler = self._setup()
             group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-            filename = f"{kind.lower()}-{group}.json"
             try:
-                schema = json.loads(self._dir.joinpath(filename).read_text("utf-8"))
+                text = (self._dir / f"{kind.lower()}-{group}.json").read_text("utf-8")
             except FileNotFoundError:
                 found = None
             else:
-                found = jsonschema.Draft202012Validator(schema, registry=self._registry)
-                compiler = self._compiler
-                assert compiler is not None
-                fast = _try_compile(lambda: compiler.compile(schema))
-        self._validators[key] = found
-        self._fast[key] = fast
+                schema = json.loads(text)
+                found = _Kind(schema, False, _try_compile(lambda: compiler.compile(schema)))
+        self._kinds[key] = found
         return found
+
+    def validator(self, api_version: str, kind: str) -> Any:
+        """The jsonschema validator of a kind (None if Kubernetes has no such kind)."""
+        entry = self._kind(api_version, kind)
+        if entry is None:
+            return None
+        if entry.explain is None:
+            import jsonschema
+
+            if entry.own:
+                entry.explain = jsonschema.Draft202012Validator(entry.schema)
+            else:
+                entry.explain = jsonschema.Draft202012Validator(
+                    entry.schema, registry=self._registry_()
+                )
+        return entry.explain
+
+    def fast(self, api_version: str, kind: str) -> Predicate | None:
+        entry = self._kind(api_version, kind)
+        return entry.fast if entry is not None else None
+
+    def _registry_(self) -> Any:
+        if self._registry is None:
+            import referencing
+            import referencing.jsonschema
+
+            resource = referencing.Resource.from_contents(
+                self._definitions, default_specification=referencing.jsonschema.DRAFT202012
+            )
+            self._registry = referencing.Registry().with_resource(
+                self._definitions["$id"], resource
+            )
+        return self._registry
 
     def violations(self, obj: Mapping[str, Any]) -> Iterator[SchemaViolation]:
         api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
-        validator = self.validator(api_version, kind)
-        if validator is None:
+        entry = self._kind(api_version, kind)
+        if entry is None:
             yield SchemaViolation(
                 "", f"no schema for {api_version} {kind} in Kubernetes {self.kubernetes_version}"
             )
             return
-        fast = self._fast.get((api_version, kind))
-        if fast is not None and fast(obj):
+        if entry.fast is not None and entry.fast(obj):
             return
+        validator = self.validator(api_version, kind)
         for error in sorted(
             validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))
         ):
@@ -140,7 +184,7 @@ def _try_compile(build: Any) -> Predicate | None:
     return predicate
 
 
-def _message(error: jsonschema.ValidationError) -> str:
+def _message(error: Any) -> str:
     message = str(error.message)
     if error.validator == "additionalProperties":
         return message.replace("Additional properties are not allowed", "unknown field")

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-import jsonschema
-
 from gitops_gen.errors import Problem
 from gitops_gen.fastschema import Predicate, Unsupported, compile_local
 from gitops_gen.source import KeyPath, SourceDoc, format_path
@@ -58,33 +56,41 @@ def _describe(value: Any) -> str:
 
 @dataclass
 class SpecSchemas:
-    """One compiled validator per spec kind, built on first use and reused."""
+    """One compiled predicate per spec kind, built on first use and reused; jsonschema
+    is built only to explain a document that fails."""
 
-    _validators: dict[str, tuple[jsonschema.protocols.Validator, Predicate | None]] = field(
-        default_factory=dict
-    )
+    _schemas: dict[str, tuple[dict[str, Any], Predicate | None]] = field(default_factory=dict)
+    _explainers: dict[str, Any] = field(default_factory=dict)
 
-    def validator(self, kind: str) -> tuple[jsonschema.protocols.Validator, Predicate | None]:
-        found = self._validators.get(kind)
+    def _compiled(self, kind: str) -> tuple[dict[str, Any], Predicate | None]:
+        found = self._schemas.get(kind)
         if found is None:
             schema = json.loads(schema_text(kind))
-            cls = jsonschema.validators.validator_for(schema)
             try:
                 fast: Predicate | None = compile_local(schema)
             except Unsupported:
                 fast = None
-            found = (cls(schema), fast)
-            self._validators[kind] = found
+            found = self._schemas[kind] = (schema, fast)
         return found
 
+    def validator(self, kind: str) -> Any:
+        if kind not in self._explainers:
+            import jsonschema
+
+            schema, _fast = self._compiled(kind)
+            self._explainers[kind] = jsonschema.validators.validator_for(schema)(schema)
+        return self._explainers[kind]
+
     def problems(self, kind: str, doc: SourceDoc) -> list[Problem]:
-        validator, fast = self.validator(kind)
+        _schema, fast = self._compiled(kind)
         if fast is not None and fast(doc.data):
             return []  # the common case; jsonschema only runs to explain a failure
-        return [p for error in validator.iter_errors(doc.data) for p in _explain(error, doc)]
+        return [
+            p for error in self.validator(kind).iter_errors(doc.data) for p in _explain(error, doc)
+        ]
 
 
-def _explain(error: jsonschema.ValidationError, doc: SourceDoc) -> Iterator[Problem]:
+def _explain(error: Any, doc: SourceDoc) -> Iterator[Problem]:
     path: KeyPath = tuple(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}
     kind = error.validator
