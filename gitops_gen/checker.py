@@ -66,6 +66,11 @@ class CheckContext:
     def workload_of(self, lane: Lane) -> Workload | None:
         return self.inventory.lane_deployments.get(lane.name)
 
+    def lane_object(self, lane: Lane) -> str:
+        """The object a lane finding is about: its Deployment."""
+        workload = self.workload_of(lane)
+        return workload.obj.ident if workload is not None else f"Lane/{lane.name}"
+
     def lane_of(self, workload: Workload) -> Lane | None:
         return self.repo.lanes.get(workload.obj.lane) if workload.obj.lane else None
 

@@ -42,8 +42,7 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         tokens, key = sequence_context(lane)
         if tokens is None:
             continue
-        workload = ctx.workload_of(lane)
-        ident = workload.obj.ident if workload else f"Lane/{lane.name}"
+        ident = ctx.lane_object(lane)
         model = ctx.repo.models.get(lane.model) if lane.model else None
         trained = model.architecture.context_length if model and model.architecture else None
         if trained is not None and tokens > trained:

@@ -50,14 +50,13 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         for profile in ctx.policy.known_broken:
             if not matches(ctx, profile, lane):
                 continue
-            workload = ctx.workload_of(lane)
             reference = f" ({profile.reference})" if profile.reference else ""
             state = "active" if ctx.is_active(lane) else "parked"
             yield Hit(
                 f"{state} lane matches known-broken profile {profile.id}: "
                 f"{profile.reason}{reference}",
                 lane.where("model") if lane.model else lane.where("engine"),
-                workload.obj.ident if workload else f"Lane/{lane.name}",
+                ctx.lane_object(lane),
                 lane.name,
                 note=not ctx.is_active(lane),
             )

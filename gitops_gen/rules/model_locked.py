@@ -30,8 +30,7 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         if lane.model is None:
             continue
         model = ctx.repo.models[lane.model]
-        workload = ctx.workload_of(lane)
-        ident = workload.obj.ident if workload else f"Lane/{lane.name}"
+        ident = ctx.lane_object(lane)
         files = model.artifact_files()
         if not files:
             yield Hit(f"model {model.name} lists no files", model.where(), ident, lane.name)

@@ -47,8 +47,7 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
             continue
         parked = not ctx.is_active(lane)
         model = ctx.repo.models[lane.model]
-        workload = ctx.workload_of(lane)
-        ident = workload.obj.ident if workload else f"Lane/{lane.name}"
+        ident = ctx.lane_object(lane)
         if not model.prefetch:
             yield Hit(
                 f"model {model.name} is not prefetched (prefetch: false): the server "

@@ -121,11 +121,10 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
                 if key and key in lane.serve
                 else (lane.where("model") if gate.model else lane.where("engine"))
             )
-            workload = ctx.workload_of(lane)
             yield Hit(
                 message,
                 where,
-                workload.obj.ident if workload else f"Lane/{lane.name}",
+                ctx.lane_object(lane),
                 lane.name,
                 severity=severity,
             )

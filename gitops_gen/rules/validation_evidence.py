@@ -28,8 +28,7 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         gpu = ctx.gpu_of(lane)
         if gpu is None or lane.gpus == 0:
             continue
-        workload = ctx.workload_of(lane)
-        ident = workload.obj.ident if workload else f"Lane/{lane.name}"
+        ident = ctx.lane_object(lane)
         parked = not ctx.is_active(lane)
         state = "parked" if parked else "active"
         if lane.evidence is None:
