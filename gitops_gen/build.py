@@ -26,10 +26,17 @@ class Build:
 def build_repo(root: Path, *, validate: bool = True) -> Build:
     """Load and render the repo; with `validate`, every rendered object must pass the strict
     Kubernetes schema (the checker reports violations as findings instead)."""
-    repo = load_repo(root)
+    return build_loaded(load_repo(root), validate=validate)
+
+
+def build_loaded(repo: Repo, *, validate: bool = True) -> Build:
     tree = render_repo(repo)
-    if not validate:
-        return Build(repo=repo, tree=tree)
+    if validate:
+        validate_tree(repo, tree)
+    return Build(repo=repo, tree=tree)
+
+
+def validate_tree(repo: Repo, tree: RenderedTree) -> None:
     schemas = {c.name: KubeSchemas(c.kubernetes_version) for c in repo.config.clusters}
     problems: list[Problem] = []
     for obj in tree.objects:
@@ -44,4 +51,3 @@ def build_repo(root: Path, *, validate: bool = True) -> Build:
             )
     if problems:
         raise InputError(problems)
-    return Build(repo=repo, tree=tree)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,22 @@ class CheckResult:
 
 
 def check_repo(
-    root: Path, *, today: dt.date | None = None, assume_active: Iterable[str] = ()
+    root: Path, *, today: dt.date | None = None, overrides: Mapping[str, bool] | None = None
 ) -> CheckResult:
-    build = build_repo(root, validate=False)
+    """Check the repo at `root`; `overrides` (lane -> active) checks a switch before it is
+    made."""
+    return check_build(
+        build_repo(root, validate=False), root=root, today=today, overrides=overrides
+    )
+
+
+def check_build(
+    build: Build,
+    *,
+    root: Path,
+    today: dt.date | None = None,
+    overrides: Mapping[str, bool] | None = None,
+) -> CheckResult:
     policy = load_policy(root, schemas=SpecSchemas(), rule_options=rule_options())
     ctx = CheckContext(
         repo=build.repo,
@@ -42,6 +55,6 @@ def check_repo(
         policy=policy,
         today=today or dt.date.today(),
         kube={c.name: KubeSchemas(c.kubernetes_version) for c in build.repo.config.clusters},
-        assume_active=frozenset(assume_active),
+        overrides=dict(overrides or {}),
     )
     return CheckResult(build=build, policy=policy, findings=run_rules(ctx, REGISTRY), context=ctx)

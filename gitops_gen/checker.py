@@ -46,11 +46,11 @@ class CheckContext:
     kube: Mapping[str, KubeSchemas] = field(default_factory=dict)
     # The repo as it is at --base, for diff-aware rules; None without --base.
     base: Repo | None = None
-    # Lanes to treat as active whatever their files say (preflight asks "what if").
-    assume_active: frozenset[str] = frozenset()
+    # Lane -> active, whatever the files say: preflight and switch ask "what if".
+    overrides: Mapping[str, bool] = field(default_factory=dict)
 
     def is_active(self, lane: Lane) -> bool:
-        return lane.active or lane.name in self.assume_active
+        return self.overrides.get(lane.name, lane.active)
 
     def node_of(self, lane: Lane) -> Node:
         return self.repo.nodes[lane.node]
@@ -76,8 +76,8 @@ class CheckContext:
 
     def replicas(self, workload: Workload) -> int:
         lane = self.lane_of(workload)
-        if lane is not None and lane.name in self.assume_active:
-            return max(workload.replicas, 1)
+        if lane is not None and lane.name in self.overrides:
+            return 1 if self.overrides[lane.name] else 0
         return workload.replicas
 
 

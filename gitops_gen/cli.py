@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -261,4 +262,324 @@ def explain_command(rule_id: str) -> int:
         click.echo("Options (policies/policy.yaml, rules.<id>.options):")
         for name, default in rule.OPTIONS.items():
             click.echo(f"  {name}: default {default!r}")
+    return EXIT_PASS
+
+
+@main.command("preflight")
+@click.argument("lane")
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+@click.option("--today", metavar="DATE", help="Judge waiver expiry as of this date.")
+@click.pass_obj
+def preflight_cmd(repo: Path, lane: str, fmt: str, today: str | None) -> None:
+    """Would LANE fit and start on its node if it were the active lane? (0/10/20)"""
+    _run(lambda: preflight_command(repo, lane, fmt=fmt, today=_today(today)))
+
+
+def preflight_command(root: Path, name: str, *, fmt: str, today: dt.date | None) -> int:
+    from gitops_gen.preflight import preflight, render_json, render_text
+
+    result = preflight(root, name, today=today)
+    click.echo(render_json(result) if fmt == "json" else render_text(result), nl=False)
+    return result.exit_code
+
+
+@main.command("switch")
+@click.argument("lane")
+@click.option("--force", is_flag=True, help="Switch despite warnings (never despite blocks).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--today", metavar="DATE", help="Judge waiver expiry as of this date.")
+@click.pass_obj
+def switch_cmd(repo: Path, lane: str, force: bool, dry_run: bool, today: str | None) -> None:
+    """Make LANE the active lane on its GPUs: preflight, edit the lane files, re-render."""
+    _run(lambda: switch_command(repo, lane, force=force, dry_run=dry_run, today=_today(today)))
+
+
+def switch_command(
+    root: Path, name: str, *, force: bool, dry_run: bool, today: dt.date | None
+) -> int:
+    from gitops_gen.errors import EXIT_BLOCK, EXIT_WARN
+    from gitops_gen.preflight import preflight, render_text
+    from gitops_gen.switch import apply_switch, plan_switch
+
+    pre = preflight(root, name, today=today)
+    click.echo(render_text(pre), nl=False)
+    code = pre.exit_code
+    if code == EXIT_BLOCK:
+        click.echo("switch: blocked by preflight; nothing changed.")
+        return code
+    if code == EXIT_WARN and not force and not dry_run:
+        click.echo("switch: preflight warns; nothing changed (--force to switch anyway).")
+        return code
+    from gitops_gen.build import build_repo
+
+    switch = plan_switch(root, build_repo(root), pre.plan)
+    out = switch.after.out_dir
+    shown = out.relative_to(root).as_posix() if out.is_relative_to(root) else str(out)
+    verb = "would" if dry_run else "will"
+    if not switch.plan:
+        click.echo(f"switch: {pre.lane.name} is already the active lane.")
+    for lane_name, active in sorted(switch.plan.items()):
+        state = "active (replicas 0 -> 1)" if active else "parked (replicas 1 -> 0)"
+        click.echo(f"switch: {lane_name} {verb} be {state}")
+    for rel in sorted(switch.texts):
+        click.echo(f"  edit {rel}")
+    for alias, old, new in switch.routes:
+        click.echo(f"  route {alias}: {old} -> {new}")
+    changed = [*switch.diff.stale, *switch.diff.missing]
+    for rel in changed:
+        click.echo(f"  render {shown}/{rel}")
+    for rel in switch.diff.extra:
+        click.echo(f"  remove {shown}/{rel}")
+    if dry_run:
+        click.echo("switch: dry run; nothing changed.")
+        return code
+    apply_switch(root, switch)
+    click.echo(
+        f"switch: done; {len(switch.texts)} lane files and {len(changed)} rendered files "
+        "changed. Review and commit them; Argo CD applies the switch."
+    )
+    return code
+
+
+def _size_bytes(text: str) -> int:
+    """`21GiB`, `22012345678`, `40GB`, `512MiB` -> bytes."""
+    import re as _re
+
+    match = _re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?\s*", text)
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a size like 21GiB or 22012345678")
+    factors = {
+        None: 1,
+        "B": 1,
+        "KiB": 2**10,
+        "MiB": 2**20,
+        "GiB": 2**30,
+        "TiB": 2**40,
+        "KB": 10**3,
+        "MB": 10**6,
+        "GB": 10**9,
+        "TB": 10**12,
+    }
+    return int(float(match.group(1)) * factors[match.group(2)])
+
+
+@main.command("fit")
+@click.argument("lanes", nargs=-1)
+@click.option(
+    "--engine",
+    type=click.Choice(("llamacpp", "ollama", "vllm")),
+    help="Ad-hoc estimate: the engine (with --size, --layers, ...).",
+)
+@click.option("--size", "size", help="Ad-hoc: model size (GGUF file or weights), e.g. 21GiB.")
+@click.option("--vram", "vram", help="Ad-hoc: GPU memory, e.g. 24467MiB or 48GiB.")
+@click.option("--layers", type=int)
+@click.option("--attention-layers", type=int)
+@click.option("--kv-heads", type=int)
+@click.option("--head-dim", type=int)
+@click.option("--heads", type=int, help="Query heads (compute buffers without flash attention).")
+@click.option("--ctx", type=int, help="Context (ctxSize / maxModelLen).")
+@click.option("--cache", default="f16", show_default=True, help="KV cache type (K and V).")
+@click.option("--parallel", type=int, default=1, show_default=True)
+@click.option(
+    "--flash-attn", type=click.Choice(("on", "off", "auto")), default="on", show_default=True
+)
+@click.option("--gpu-memory-utilization", type=float, default=0.9, show_default=True)
+@click.option("--params", type=float, help="Ad-hoc vLLM: parameters in billions.")
+@click.pass_obj
+def fit_cmd(
+    repo: Path,
+    /,
+    lanes: tuple[str, ...],
+    engine: str | None,
+    size: str | None,
+    vram: str | None,
+    **knobs: Any,
+) -> None:
+    """VRAM budget of every lane (or LANES), or an ad-hoc estimate with --engine."""
+    if engine is not None:
+        _run(lambda: fit_adhoc(engine, size, vram, knobs))
+    else:
+        _run(lambda: fit_command(repo, lanes))
+
+
+def _bar(share: float, width: int = 20) -> str:
+    filled = min(width, round(share * width))
+    return "[" + "#" * filled + "." * (width - filled) + "]" + ("!" if share > 1 else " ")
+
+
+def fit_command(root: Path, names: tuple[str, ...]) -> int:
+    from gitops_gen.fit import fit_lane
+    from gitops_gen.loader import load_repo
+    from gitops_gen.preflight import find_lane
+
+    repo = load_repo(root)
+    lanes = [find_lane(repo, n) for n in names] or list(repo.lanes.values())
+    width = max(len(lane.name) for lane in lanes) + 2
+    click.echo(
+        f"{'lane':{width}} {'engine':8} {'ctx':>7} {'weights':>8} {'KV':>6} "
+        f"{'compute':>7} {'other':>6} {'total':>7} {'VRAM':>7}  use   budget"
+    )
+    worst = 0
+    for lane in lanes:
+        node = repo.nodes[lane.node]
+        vendor = lane.gpu_vendor or (node.gpus[0].vendor if node.gpus else "nvidia")
+        gpus = node.gpus_of(vendor)
+        model = repo.models.get(lane.model) if lane.model else None
+        fit = fit_lane(lane, model, gpus[0] if gpus else None)
+        mark = "*" if lane.active else " "
+        label = f"{lane.name}{mark}"
+        if fit is None:
+            click.echo(
+                f"{label:{width}} {lane.engine:8} (not estimated: no locked architecture "
+                "or a generic engine)"
+            )
+            continue
+        e = fit.estimate
+        tail = fit.source
+        if e.kv_space_mib is not None and e.sequence_mib is not None:
+            tail = (
+                f"KV space {e.kv_space_mib:.0f} MiB = "
+                f"{max(e.kv_space_mib, 0) / e.sequence_mib:.1f} x {e.context}-token "
+                "sequences"
+                if e.sequence_mib
+                else ""
+            )
+        verdict = "fits" if fit.fits else "DOES NOT FIT"
+        worst = max(worst, 0 if fit.fits else 1)
+        click.echo(
+            f"{label:{width}} {lane.engine:8} {e.context or 0:>7} {e.weights_mib:>8.0f} "
+            f"{e.kv_cache_mib:>6.0f} {e.compute_mib:>7.0f} {e.overhead_mib:>6.0f} "
+            f"{fit.total_mib:>7.0f} {e.vram_mib:>7.0f} {fit.share:>4.0%} "
+            f"{_bar(fit.share)} {verdict}, {tail}"
+        )
+    click.echo("(* active; MiB per GPU; total = recorded live peak where evidence applies)")
+    return EXIT_PASS
+
+
+def fit_adhoc(engine: str, size: str | None, vram: str | None, knobs: dict[str, Any]) -> int:
+    from gitops_gen.fit import MIB, estimate
+    from gitops_gen.model import Architecture
+
+    missing = [
+        name
+        for name, value in (
+            ("--size", size),
+            ("--vram", vram),
+            ("--layers", knobs["layers"]),
+            ("--kv-heads", knobs["kv_heads"]),
+            ("--head-dim", knobs["head_dim"]),
+        )
+        if value is None
+    ]
+    if missing:
+        raise GitopsGenError(f"an ad-hoc estimate needs {', '.join(missing)}")
+    assert size is not None and vram is not None
+    arch = Architecture(
+        layers=knobs["layers"],
+        attention_layers=knobs["attention_layers"] or knobs["layers"],
+        kv_heads=knobs["kv_heads"],
+        head_dim=knobs["head_dim"],
+        sliding_window=None,
+        sliding_window_layers=0,
+        context_length=knobs["ctx"],
+        params=knobs["params"],
+        active_params=None,
+        attention_heads=knobs["heads"],
+    )
+    serve: dict[str, Any] = {"parallel": knobs["parallel"], "flashAttn": knobs["flash_attn"]}
+    if engine == "vllm":
+        serve.update(
+            maxModelLen=knobs["ctx"],
+            gpuMemoryUtilization=knobs["gpu_memory_utilization"],
+            kvCacheDtype="auto" if knobs["cache"] in ("f16", "bf16") else knobs["cache"],
+        )
+    elif engine == "ollama":
+        serve.update(ctxSize=knobs["ctx"], kvCacheType=knobs["cache"])
+    else:
+        serve.update(ctxSize=knobs["ctx"], cacheTypeK=knobs["cache"], cacheTypeV=knobs["cache"])
+    result = estimate(
+        engine, arch, _size_bytes(size), serve, _size_bytes(vram) / MIB, params_b=knobs["params"]
+    )
+    assert result is not None
+    click.echo(
+        f"weights {result.weights_mib:.0f} MiB, KV cache {result.kv_cache_mib:.0f} MiB, "
+        f"compute {result.compute_mib:.0f} MiB, overhead {result.overhead_mib:.0f} MiB"
+    )
+    if result.kv_space_mib is not None and result.sequence_mib is not None:
+        click.echo(
+            f"KV space {result.kv_space_mib:.0f} MiB; one {result.context}-token sequence "
+            f"needs {result.sequence_mib:.0f} MiB"
+        )
+    click.echo(
+        f"total {result.total_mib:.0f} MiB of {result.vram_mib:.0f} MiB "
+        f"({result.share:.0%}) {_bar(result.share)} "
+        f"{'fits' if result.fits else 'DOES NOT FIT'}"
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    return EXIT_PASS if result.fits else 1
+
+
+@main.group("lock")
+def lock_group() -> None:
+    """Manage models.lock.yaml."""
+
+
+@lock_group.command("add")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--name", help="Key in models.lock.yaml (default: from the file name).")
+@click.option(
+    "--source",
+    metavar="REPO@REVISION",
+    help="Hugging Face repo and commit, e.g. unsloth/Qwen3.6-35B-A3B-GGUF@<sha>; "
+    "read from the path inside a Hugging Face cache.",
+)
+@click.pass_obj
+def lock_add(repo: Path, path: Path, name: str | None, source: str | None) -> None:
+    """Add or refresh a local GGUF file or Hugging Face snapshot in models.lock.yaml."""
+    _run(lambda: lock_add_command(repo, path, name=name, source=source))
+
+
+def lock_add_command(root: Path, path: Path, *, name: str | None, source: str | None) -> int:
+    import re as _re
+
+    from gitops_gen import lock
+
+    artifact = lock.describe(path)
+    key = name or lock.default_name(path)
+    if not _re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", key) or len(key) > 63:
+        raise GitopsGenError(f"--name {key!r} must be a Kubernetes name (lowercase, digits, '-')")
+    origin: tuple[str, str] | None = None
+    if source is not None:
+        repo_id, _, revision = source.partition("@")
+        if "/" not in repo_id or not revision:
+            raise GitopsGenError(f"--source {source!r} must be ORG/NAME@REVISION")
+        origin = (repo_id, revision)
+    else:
+        origin = lock.source_from_path(path)
+    total = artifact.size_bytes
+    with click.progressbar(
+        length=total,
+        label=f"sha256 {path.name}",
+        file=sys.stderr,
+        show_pos=False,
+        show_percent=True,
+    ) as bar:
+        entry = lock.lock_entry(artifact, origin, progress=bar.update)
+    verb = lock.write_lock(root, key, entry)
+    arch = entry["architecture"]
+    click.echo(
+        f"{verb} {key} in models.lock.yaml: {artifact.format}, "
+        f"{len(artifact.files)} file(s), {total} bytes, {arch['layers']} layers, "
+        f"{arch['kvHeads']} KV heads x {arch['headDim']}"
+    )
+    for note in artifact.notes:
+        click.echo(f"note: {note}")
+    if origin is None:
+        click.echo(
+            "note: source is unknown/unknown: set source.hf and a 40-hex source.revision "
+            "(model-locked blocks until then)"
+        )
     return EXIT_PASS

@@ -452,6 +452,9 @@ def _models(doc: SourceDoc) -> dict[str, ModelLock]:
                 context_length=arch.get("contextLength"),
                 params=arch.get("params"),
                 active_params=arch.get("activeParams"),
+                attention_heads=arch.get("attentionHeads"),
+                hidden_size=arch.get("hiddenSize"),
+                vocab_size=arch.get("vocabSize"),
             ),
         )
     return result

@@ -243,6 +243,9 @@ class Architecture:
     context_length: int | None
     params: float | None
     active_params: float | None
+    attention_heads: int | None = None
+    hidden_size: int | None = None
+    vocab_size: int | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from gitops_gen.rules import (
     runtime_capability,
     single_active_gpu_lane,
     validation_evidence,
+    vram_fit,
     waiver_expired,
 )
 
@@ -37,6 +38,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     model_prefetched,
     runtime_capability,
     known_broken,
+    vram_fit,
     context_ceiling,
     validation_evidence,
     pod_hardening,

@@ -1,0 +1,60 @@
+"""An active lane's model, KV cache and buffers fit its GPU, 100% on the card.
+
+A model that does not fit does not fail: it offloads layers to the CPU and serves at a
+fraction of the speed, with nothing in the logs but a layer count (a 70B at 32k on 48 GB
+ran 5% on the CPU). vLLM fails outright when one max_model_len sequence does not fit
+the KV space left. The estimate (weights, KV cache, compute buffers, runtime overhead)
+gives way to recorded evidence (a measured live peak on this GPU model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitops_gen.checker import CheckContext
+from gitops_gen.findings import Hit, Severity
+from gitops_gen.fit import fit_lane
+
+ID = "vram-fit"
+SEVERITY = Severity.BLOCK
+REMEDIATION = (
+    "Shrink what the lane keeps on the card (context, KV cache type, a smaller quant) or "
+    "move it to a bigger GPU; 'gitops-gen fit' shows every lane's budget."
+)
+OPTIONS: Mapping[str, Any] = {"warnAt": 0.95, "blockAt": 1.0, "offloadBlocks": True}
+LANE_SCOPED = True
+
+
+def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
+    warn_at = float(options["warnAt"])
+    block_at = float(options["blockAt"])
+    for lane in ctx.repo.lanes.values():
+        if not ctx.is_active(lane) or lane.model is None:
+            continue
+        fit = fit_lane(lane, ctx.repo.models[lane.model], ctx.gpu_of(lane))
+        if fit is None:
+            continue
+        where = lane.where("serve") if lane.serve else lane.where("model")
+        ident = ctx.lane_object(lane)
+        source = f"({fit.source}) "
+        if fit.estimate.offload_layers and options["offloadBlocks"]:
+            yield Hit(
+                f"{source}{fit.estimate.offload_layers} layers stay on the CPU: {fit.breakdown()}",
+                where,
+                ident,
+                lane.name,
+            )
+        elif not fit.fits or (fit.estimate.kv_space_mib is None and fit.share >= block_at):
+            yield Hit(
+                f"{source}does not fit {fit.gpu_model}: {fit.breakdown()}", where, ident, lane.name
+            )
+        elif fit.estimate.kv_space_mib is None and fit.share >= warn_at:
+            yield Hit(
+                f"{source}leaves {fit.estimate.vram_mib - fit.total_mib:.0f} MiB free on "
+                f"{fit.gpu_model}: {fit.breakdown()}",
+                where,
+                ident,
+                lane.name,
+                severity=Severity.WARN,
+            )

@@ -1,0 +1,148 @@
+"""`gitops-gen switch LANE`: make LANE the active lane on its GPUs, as a reviewed change.
+
+Preflight first; then only the `active:` lines of the lane files change (comments, key
+order and quoting stay as written), and rendered/ is re-rendered. All or nothing: the
+new lane texts and the new tree are computed and validated before anything is written,
+and a failure while writing puts the lane files back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from gitops_gen.build import Build, build_loaded
+from gitops_gen.dump import load_yaml
+from gitops_gen.errors import GitopsGenError
+from gitops_gen.model import Lane, Repo
+from gitops_gen.source import parse_yaml
+from gitops_gen.writer import TreeDiff, compare_tree, write_tree
+
+_ACTIVE_LINE = re.compile(r"^(?P<pre>\s*active\s*:\s*)(?P<value>[^\s#]+)(?P<post>\s*(?:#.*)?)$")
+
+
+class SwitchError(GitopsGenError):
+    """The lane files could not be edited safely."""
+
+
+def set_active(text: str, lane: Lane, active: bool) -> str:
+    """`text` (a lane file) with its `active:` set, nothing else changed."""
+    value = "true" if active else "false"
+    lines = text.split("\n")
+    line_no = lane.doc.lines.get(("active",))
+    if line_no is not None:
+        match = _ACTIVE_LINE.match(lines[line_no - 1])
+        if match is None:
+            return _set_active_round_trip(text, active)
+        lines[line_no - 1] = f"{match['pre']}{value}{match['post']}"
+    else:
+        after = lane.doc.lines.get(("name",), 1)
+        indent = re.match(r"\s*", lines[after - 1])
+        lines.insert(after, f"{indent.group(0) if indent else ''}active: {value}")
+    new = "\n".join(lines)
+    _verify(text, new, lane, active)
+    return new
+
+
+def _set_active_round_trip(text: str, active: bool) -> str:
+    """A lane written in flow style: let ruamel.yaml edit it, keeping what it can."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    data = yaml.load(text)
+    data["active"] = active
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def _verify(old: str, new: str, lane: Lane, active: bool) -> None:
+    before = parse_yaml(old, file=lane.doc.file).data
+    after = parse_yaml(new, file=lane.doc.file).data
+    expected = {**before, "active": active}
+    if after != expected:
+        raise SwitchError(
+            f"{lane.doc.file}: could not set active: {active} without changing "
+            "anything else; edit it by hand"
+        )
+
+
+@dataclass(frozen=True)
+class SwitchPlan:
+    plan: Mapping[str, bool]  # lane -> active, only the lanes whose state changes
+    texts: Mapping[str, tuple[str, str]]  # lane file -> (old text, new text)
+    before: Build
+    after: Build
+    diff: TreeDiff
+    routes: list[tuple[str, str, str]]  # (alias, old lanes, new lanes)
+
+
+def _routes(build: Build) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for obj in build.tree.objects:
+        if obj.data.get("kind") == "ConfigMap" and "config.yaml" in obj.data.get("data", {}):
+            config: Any = load_yaml(obj.data["data"]["config.yaml"])
+            for entry in config.get("model_list", []):
+                lane = entry.get("model_info", {}).get("lane")
+                if lane:
+                    key = entry["model_name"]
+                    found[key] = ", ".join(filter(None, [found.get(key), lane]))
+    return found
+
+
+def plan_switch(root: Path, before: Build, plan: Mapping[str, bool]) -> SwitchPlan:
+    repo = before.repo
+    changes = {name: active for name, active in plan.items() if repo.lanes[name].active != active}
+    texts: dict[str, tuple[str, str]] = {}
+    lanes = dict(repo.lanes)
+    for name, active in changes.items():
+        lane = repo.lanes[name]
+        old = (root / lane.doc.file).read_text(encoding="utf-8")
+        texts[lane.doc.file] = (old, set_active(old, lane, active))
+        lanes[name] = replace(lane, active=active)
+    new_repo: Repo = replace(repo, lanes=lanes)
+    after = build_loaded(new_repo)
+    diff = compare_tree(after.out_dir, after.tree.files)
+    old_routes, new_routes = _routes(before), _routes(after)
+    routes = [
+        (alias, old_routes.get(alias, "-"), new_routes.get(alias, "-"))
+        for alias in sorted(set(old_routes) | set(new_routes))
+        if old_routes.get(alias) != new_routes.get(alias)
+    ]
+    return SwitchPlan(
+        plan=changes, texts=texts, before=before, after=after, diff=diff, routes=routes
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def apply_switch(root: Path, switch: SwitchPlan) -> TreeDiff:
+    """Write the lane files, then the tree; on any failure the lane files go back."""
+    written: list[tuple[Path, str]] = []
+    try:
+        for rel, (old, new) in sorted(switch.texts.items()):
+            path = root / rel
+            _write_atomic(path, new)
+            written.append((path, old))
+        return write_tree(switch.after.out_dir, switch.after.tree.files)
+    except BaseException:
+        for path, old in reversed(written):
+            _write_atomic(path, old)
+        raise
