@@ -374,10 +374,10 @@ def _replace(path: Path, text: str) -> None:
 
 
 def describe(path: Path) -> Artifact:
+    if not path.exists():
+        raise LockError(f"{path}: no such file or directory")
     if path.is_dir():
         return describe_snapshot(path)
     if path.suffix == ".gguf":
         return describe_gguf(path)
-    if not path.exists():
-        raise LockError(f"{path}: no such file or directory")
     raise LockError(f"{path}: expected a .gguf file or a Hugging Face snapshot directory")
