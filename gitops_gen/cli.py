@@ -559,7 +559,7 @@ def lock_add_command(root: Path, path: Path, *, name: str | None, source: str | 
         origin = (repo_id, revision)
     else:
         origin = lock.source_from_path(path)
-    total = artifact.size_bytes
+    total = sum(f.stat().st_size for f in artifact.files)
     with click.progressbar(
         length=total,
         label=f"sha256 {path.name}",
@@ -572,7 +572,7 @@ def lock_add_command(root: Path, path: Path, *, name: str | None, source: str | 
     arch = entry["architecture"]
     click.echo(
         f"{verb} {key} in models.lock.yaml: {artifact.format}, "
-        f"{len(artifact.files)} file(s), {total} bytes, {arch['layers']} layers, "
+        f"{len(artifact.files)} file(s), {artifact.size_bytes} bytes, {arch['layers']} layers, "
         f"{arch['kvHeads']} KV heads x {arch['headDim']}"
     )
     for note in artifact.notes:

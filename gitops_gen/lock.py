@@ -46,8 +46,13 @@ class Artifact:
     architecture: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    weights_bytes: int | None = None  # a snapshot's tensors, when known
+
     @property
     def size_bytes(self) -> int:
+        """What the lock's sizeBytes means: the GGUF file(s), or a snapshot's weights."""
+        if self.weights_bytes is not None:
+            return self.weights_bytes
         return sum(f.stat().st_size for f in self.files)
 
 
@@ -238,10 +243,22 @@ def describe_snapshot(path: Path) -> Artifact:
         format="safetensors",
         files=files,
         root=path,
+        weights_bytes=_snapshot_weights(path, files),
         quant=str(quantization).upper() if quantization else None,
         dtype=dtype,
         architecture=architecture,
     )
+
+
+def _snapshot_weights(path: Path, files: list[Path]) -> int:
+    """Bytes of weights: the index's total_size, else the safetensors files' sizes."""
+    index = path / "model.safetensors.index.json"
+    if index.is_file():
+        try:
+            return int(json.loads(index.read_text(encoding="utf-8"))["metadata"]["total_size"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return sum(f.stat().st_size for f in files if f.suffix == ".safetensors")
 
 
 def _safetensors_elements(path: Path) -> int:
