@@ -13,6 +13,7 @@ from gitops_gen.checker import CheckContext, as_rule, run_rules
 from gitops_gen.findings import Finding
 from gitops_gen.inventory import build_inventory
 from gitops_gen.kube import KubeSchemas
+from gitops_gen.model import Repo
 from gitops_gen.policy import Policy, load_policy
 from gitops_gen.rules import REGISTRY
 from gitops_gen.schema import SpecSchemas
@@ -31,13 +32,16 @@ class CheckResult:
 
 
 def check_repo(
-    root: Path, *, today: dt.date | None = None, overrides: Mapping[str, bool] | None = None
+    root: Path,
+    *,
+    today: dt.date | None = None,
+    overrides: Mapping[str, bool] | None = None,
+    base: Repo | None = None,
 ) -> CheckResult:
     """Check the repo at `root`; `overrides` (lane -> active) checks a switch before it is
-    made."""
-    return check_build(
-        build_repo(root, validate=False), root=root, today=today, overrides=overrides
-    )
+    made; `base` (the repo at a pull request's base) enables the diff-aware rules."""
+    build = build_repo(root, validate=False)
+    return check_build(build, root=root, today=today, overrides=overrides, base=base)
 
 
 def check_build(
@@ -46,6 +50,7 @@ def check_build(
     root: Path,
     today: dt.date | None = None,
     overrides: Mapping[str, bool] | None = None,
+    base: Repo | None = None,
 ) -> CheckResult:
     policy = load_policy(root, schemas=SpecSchemas(), rule_options=rule_options())
     ctx = CheckContext(
@@ -56,5 +61,6 @@ def check_build(
         today=today or dt.date.today(),
         kube={c.name: KubeSchemas(c.kubernetes_version) for c in build.repo.config.clusters},
         overrides=dict(overrides or {}),
+        base=base,
     )
     return CheckResult(build=build, policy=policy, findings=run_rules(ctx, REGISTRY), context=ctx)

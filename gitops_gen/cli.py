@@ -170,21 +170,47 @@ def _today(value: str | None) -> dt.date | None:
 )
 @click.option("-v", "--verbose", is_flag=True, help="Text format: list every passing check.")
 @click.option("--today", metavar="DATE", help="Judge waiver expiry as of this date.")
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    help="Git revision the change is made against: enables diff-aware rules.",
+)
 @click.pass_obj
-def check(repo: Path, fmt: str, output: Path | None, verbose: bool, today: str | None) -> None:
+def check(
+    repo: Path,
+    fmt: str,
+    output: Path | None,
+    verbose: bool,
+    today: str | None,
+    base_ref: str | None,
+) -> None:
     """Run every rule; exit 0 pass, 10 warnings only, 20 blocked, 2 invalid input."""
-    _run(lambda: check_command(repo, fmt=fmt, output=output, verbose=verbose, today=_today(today)))
+    _run(
+        lambda: check_command(
+            repo, fmt=fmt, output=output, verbose=verbose, today=_today(today), base_ref=base_ref
+        )
+    )
 
 
 def check_command(
-    root: Path, *, fmt: str, output: Path | None, verbose: bool, today: dt.date | None
+    root: Path,
+    *,
+    fmt: str,
+    output: Path | None,
+    verbose: bool,
+    today: dt.date | None,
+    base_ref: str | None = None,
 ) -> int:
     from gitops_gen.check import check_repo
+    from gitops_gen.gitbase import build_at
     from gitops_gen.reports import LaneState, Report, render_report
     from gitops_gen.reports import text as text_report
     from gitops_gen.rules import REGISTRY
 
-    result = check_repo(root, today=today)
+    base = build_at(root, base_ref).repo if base_ref is not None else None
+
+    result = check_repo(root, today=today, base=base)
     repo = result.build.repo
     report = Report(
         findings=result.findings,
@@ -583,3 +609,49 @@ def lock_add_command(root: Path, path: Path, *, name: str | None, source: str | 
             "(model-locked blocks until then)"
         )
     return EXIT_PASS
+
+
+@main.command("diff")
+@click.option(
+    "--base",
+    "base_ref",
+    required=True,
+    metavar="REF",
+    help="Git revision to compare with (e.g. origin/main).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "markdown", "json")),
+    default="text",
+    show_default=True,
+)
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there are differences.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file.",
+)
+@click.pass_obj
+def diff_cmd(repo: Path, base_ref: str, fmt: str, exit_code: bool, output: Path | None) -> None:
+    """What Argo CD would apply differently from REF, object by object, GPU first."""
+    _run(lambda: diff_command(repo, base_ref, fmt=fmt, exit_code=exit_code, output=output))
+
+
+def diff_command(
+    root: Path, base_ref: str, *, fmt: str, exit_code: bool, output: Path | None
+) -> int:
+    from gitops_gen.gitbase import build_at
+    from gitops_gen.prdiff import pull_request_diff, render_json, render_markdown, render_text
+
+    before = build_at(root, base_ref)
+    after = build_repo(root)
+    diff = pull_request_diff(base_ref, before, after)
+    renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
+    text = renderers[fmt](diff)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    return EXIT_STALE if exit_code and not diff.empty else EXIT_PASS

@@ -15,6 +15,7 @@ from gitops_gen.rules import (
     image_digest_pinned,
     known_broken,
     kubernetes_schema,
+    maintenance_split,
     model_locked,
     model_prefetched,
     placement,
@@ -44,5 +45,6 @@ REGISTRY: tuple[ModuleType, ...] = (
     pod_hardening,
     gateway_aliases,
     kubernetes_schema,
+    maintenance_split,
     waiver_expired,
 )

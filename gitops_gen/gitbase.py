@@ -1,0 +1,67 @@
+"""Read the specs as they are at a git revision, without touching the working tree or index.
+
+`git archive` writes the revision's files (only the spec paths) into a temporary
+directory, which is loaded like any repo and then removed.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+from gitops_gen.build import Build, build_repo
+from gitops_gen.errors import GitopsGenError, InputError
+
+SPEC_PATHS = ("gitops-gen.yaml", "hardware", "lanes", "models.lock.yaml", "manifests", "policies")
+
+
+class GitError(GitopsGenError):
+    """git could not give us the base revision."""
+
+
+def _git(root: Path, *args: str) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise GitError(f"git {' '.join(args[:2])}: {message[-1] if message else 'failed'}")
+    return done.stdout
+
+
+def build_at(root: Path, ref: str) -> Build:
+    """The repo at `root` as of git revision `ref`, rendered in memory (not validated)."""
+    prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
+    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    listed = _git(root, "ls-tree", "--name-only", ref, "--", *(prefix + p for p in SPEC_PATHS))
+    present = [line for line in listed.decode().splitlines() if line]
+    if not present:
+        raise GitError(f"{ref}: no gitops-gen specs under {prefix or './'}")
+    archive = _git(root, "archive", "--format=tar", ref, "--", *present)
+    with tempfile.TemporaryDirectory(prefix="gitops-gen-base-") as tmp:
+        _extract(archive, Path(tmp))
+        base_root = Path(tmp) / prefix
+        try:
+            return build_repo(base_root, validate=False)
+        except InputError as exc:
+            # The base must have been valid once; say which revision is not.
+            raise GitError(f"the specs at {ref} do not load: {exc.lines()[0]}") from None
+
+
+def _extract(archive: bytes, target: Path) -> None:
+    """Regular files and directories only, never outside `target` (what git archive makes)."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar.getmembers():
+            path = (target / member.name).resolve()
+            if not path.is_relative_to(target.resolve()):
+                raise GitError(f"refusing archive member {member.name!r}")
+            if member.isdir():
+                path.mkdir(parents=True, exist_ok=True)
+            elif member.isfile():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                path.write_bytes(source.read() if source is not None else b"")

@@ -1,0 +1,317 @@
+"""`gitops-gen diff --base REF`: what Argo CD would apply differently, for a pull request.
+
+Objects are compared as data (see objdiff). The report puts the GPU first: per card,
+which lane becomes active or parked, which images and device-plugin versions move, and
+the VRAM estimate before and after. Markdown stays under GitHub's comment limit by
+shortening the per-object part, and says so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitops_gen.build import Build
+from gitops_gen.dump import dump_yaml
+from gitops_gen.fit import fit_lane
+from gitops_gen.model import Repo
+from gitops_gen.objdiff import MISSING, ObjectChange, ObjectDiff, diff_objects
+
+COMMENT_LIMIT = 65_000
+MARKER = "<!-- gitops-gen diff -->"
+
+
+@dataclass(frozen=True)
+class CardChange:
+    """What changes on one node's GPUs of one vendor."""
+
+    node: str
+    gpu: str
+    vram_mib: int
+    lanes: list[str] = field(default_factory=list)  # "lane: parked -> active"
+    images: list[str] = field(default_factory=list)
+    vram_before: float | None = None
+    vram_after: float | None = None
+
+
+@dataclass(frozen=True)
+class PullRequestDiff:
+    base_ref: str
+    objects: ObjectDiff
+    cards: list[CardChange]
+    platform: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return self.objects.empty
+
+
+def _short(image: str) -> str:
+    name, _, digest = image.partition("@")
+    return f"{name}@{digest[:19]}" if digest else name
+
+
+def _active_vram(repo: Repo, node: str, vendor: str) -> float | None:
+    total = 0.0
+    found = False
+    for lane in repo.lanes.values():
+        if lane.node != node or not lane.active or lane.gpus == 0 or lane.model is None:
+            continue
+        gpus = repo.nodes[lane.node].gpus_of(lane.gpu_vendor or vendor)
+        if (lane.gpu_vendor or vendor) != vendor or not gpus:
+            continue
+        fit = fit_lane(lane, repo.models.get(lane.model), gpus[0])
+        if fit is not None:
+            total += fit.total_mib
+            found = True
+    return total if found else None
+
+
+def _cards(before: Repo, after: Repo) -> list[CardChange]:
+    cards = []
+    for node in after.nodes.values():
+        for vendor in sorted({g.vendor for g in node.gpus}):
+            gpu = node.gpus_of(vendor)[0]
+            lanes, images = [], []
+            for lane in after.lanes.values():
+                if lane.node != node.name or (lane.gpu_vendor or node.gpus[0].vendor) != vendor:
+                    continue
+                old = before.lanes.get(lane.name)
+                state = "active" if lane.active else "parked"
+                if old is None:
+                    lanes.append(f"`{lane.name}`: new, {state}")
+                elif old.active != lane.active:
+                    was = "active" if old.active else "parked"
+                    lanes.append(f"`{lane.name}`: {was} -> **{state}**")
+                if old is not None and old.image != lane.image:
+                    images.append(f"`{lane.name}`: `{_short(old.image)}` -> `{_short(lane.image)}`")
+            for name, old in before.lanes.items():
+                if name not in after.lanes and old.node == node.name:
+                    lanes.append(f"`{name}`: removed")
+            vram_before = (
+                _active_vram(before, node.name, vendor) if node.name in before.nodes else None
+            )
+            vram_after = _active_vram(after, node.name, vendor)
+            if lanes or images or vram_before != vram_after:
+                cards.append(
+                    CardChange(
+                        node.name,
+                        gpu.model,
+                        gpu.vram_mib * gpu.count,
+                        lanes,
+                        images,
+                        vram_before,
+                        vram_after,
+                    )
+                )
+    return cards
+
+
+def _platform(before: Repo, after: Repo) -> list[str]:
+    old, new = before.config.device_plugin, after.config.device_plugin
+    lines = []
+    if old is not None and new is not None:
+        if old.chart_version != new.chart_version:
+            lines.append(
+                f"NVIDIA device plugin chart `{old.chart_version}` -> `{new.chart_version}`"
+            )
+        if old.image != new.image:
+            lines.append(
+                f"NVIDIA device plugin image `{_short(old.image)}` -> `{_short(new.image)}`"
+            )
+    elif old is None and new is not None:
+        lines.append(f"NVIDIA device plugin added (chart `{new.chart_version}`)")
+    elif old is not None and new is None:
+        lines.append("NVIDIA device plugin removed")
+    return lines
+
+
+def pull_request_diff(base_ref: str, before: Build, after: Build) -> PullRequestDiff:
+    objects = diff_objects(
+        [o.data for o in before.tree.objects], [o.data for o in after.tree.objects]
+    )
+    return PullRequestDiff(
+        base_ref, objects, _cards(before.repo, after.repo), _platform(before.repo, after.repo)
+    )
+
+
+# --- text ---------------------------------------------------------------------------------
+
+
+def _value(value: Any) -> str:
+    if value is MISSING:
+        return "(absent)"
+    if isinstance(value, str) and "\n" in value:
+        return f"({len(value.splitlines())} lines)"
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _multiline(old: Any, new: Any) -> bool:
+    return isinstance(old, str) and isinstance(new, str) and "\n" in old + new
+
+
+def _text_diff(old: str, new: str) -> list[str]:
+    """Changed lines of an embedded text (a ConfigMap's config), with a line of context."""
+    import difflib
+
+    lines = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=1)
+    return [line for line in lines if not line.startswith(("---", "+++", "@@"))]
+
+
+def _summary(diff: PullRequestDiff) -> str:
+    counts = {s: len(diff.objects.of(s)) for s in ("changed", "added", "removed")}
+    return (
+        f"{counts['changed']} changed, {counts['added']} added, {counts['removed']} removed "
+        f"against {diff.base_ref}"
+    )
+
+
+def render_text(diff: PullRequestDiff) -> str:
+    out = [f"gitops-gen diff: {_summary(diff)}"]
+    for card in diff.cards:
+        out.append(f"gpu {card.node} ({card.gpu}, {card.vram_mib} MiB):")
+        out.extend(f"  lane {line.replace('`', '').replace('**', '')}" for line in card.lanes)
+        out.extend(f"  image {line.replace('`', '')}" for line in card.images)
+        if card.vram_before != card.vram_after:
+            out.append(
+                f"  vram {_mib(card.vram_before)} -> {_mib(card.vram_after)} of {card.vram_mib} MiB"
+            )
+    out.extend(f"platform: {line.replace('`', '')}" for line in diff.platform)
+    for change in diff.objects.changes:
+        sign = {"added": "+", "removed": "-", "changed": "~"}[change.status]
+        out.append(f"{sign} {change.ident}")
+        for f in change.fields:
+            if _multiline(f.old, f.new):
+                out.append(f"    {f.path}:")
+                out.extend(f"      {line}" for line in _text_diff(f.old, f.new))
+            else:
+                out.append(f"    {f.path}: {_value(f.old)} -> {_value(f.new)}")
+    return "\n".join(out) + "\n"
+
+
+def _mib(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} MiB"
+
+
+# --- markdown -----------------------------------------------------------------------------
+
+
+def _object_section(change: ObjectChange) -> str:
+    if change.status == "changed":
+        lines = []
+        for f in change.fields:
+            if _multiline(f.old, f.new):
+                lines.append(f"@@ {f.path} @@")
+                lines.extend(_text_diff(f.old, f.new))
+            else:
+                lines.append(f"- {f.path}: {_value(f.old)}")
+                lines.append(f"+ {f.path}: {_value(f.new)}")
+        body = "\n".join(lines)
+        title = (
+            f"~ {change.ident} ({len(change.fields)} field{'s' if len(change.fields) != 1 else ''})"
+        )
+    else:
+        data = change.new if change.status == "added" else change.old
+        sign = "+" if change.status == "added" else "-"
+        body = "\n".join(f"{sign} {line}" for line in dump_yaml(dict(data or {})).splitlines())
+        title = f"{sign} {change.ident} ({change.status})"
+    return (
+        f"<details><summary><code>{title}</code></summary>\n\n```diff\n{body}\n```\n\n</details>\n"
+    )
+
+
+def _chart(card: CardChange) -> str:
+    before = round(card.vram_before or 0)
+    after = round(card.vram_after or 0)
+    return (
+        "```mermaid\nxychart-beta\n"
+        f'    title "{card.node}: VRAM of the active lanes (MiB)"\n'
+        '    x-axis ["before", "after"]\n'
+        f'    y-axis "MiB" 0 --> {card.vram_mib}\n'
+        f"    bar [{before}, {after}]\n```\n"
+    )
+
+
+def render_markdown(diff: PullRequestDiff, *, limit: int = COMMENT_LIMIT) -> str:
+    head = [MARKER, f"### gitops-gen diff: {_summary(diff)}", ""]
+    if diff.empty and not diff.cards:
+        head.append("No differences: Argo CD would apply nothing new.")
+        return "\n".join(head) + "\n"
+    gpu: list[str] = ["#### GPU", ""]
+    for card in diff.cards:
+        gpu.append(f"**{card.node}** ({card.gpu}, {card.vram_mib} MiB)")
+        gpu.append("")
+        gpu.extend(f"- lane {line}" for line in card.lanes)
+        gpu.extend(f"- image {line}" for line in card.images)
+        if card.vram_before != card.vram_after:
+            gpu.append(
+                f"- VRAM (estimate or recorded peak of the active lanes): "
+                f"{_mib(card.vram_before)} -> {_mib(card.vram_after)}"
+            )
+            gpu.append("")
+            gpu.append(_chart(card))
+        gpu.append("")
+    gpu.extend(f"- {line}" for line in diff.platform)
+    if not diff.cards and not diff.platform:
+        gpu.append("Nothing changes on the GPUs.")
+    gpu.append("")
+    objects = ["#### Objects", ""]
+    sections = [_object_section(change) for change in diff.objects.changes]
+    text = "\n".join([*head, *gpu, *objects]) + "".join(sections)
+    if len(text) <= limit:
+        return text
+    # Too long for a comment: keep every object's name, drop the longest bodies first.
+    shortened = [f"- `{c.status}` `{c.ident}`\n" for c in diff.objects.changes]
+    note = (
+        f"\n_The per-object diffs were shortened to stay under {limit} characters; run "
+        f"`gitops-gen diff --base {diff.base_ref}` for all of them._\n"
+    )
+    kept: list[str] = []
+    budget = limit - len("\n".join([*head, *gpu, *objects])) - len(note) - sum(map(len, shortened))
+    for section, short in zip(sections, shortened, strict=True):
+        if len(section) - len(short) <= budget:
+            kept.append(section)
+            budget -= len(section) - len(short)
+        else:
+            kept.append(short)
+    return "\n".join([*head, *gpu, *objects]) + "".join(kept) + note
+
+
+def render_json(diff: PullRequestDiff) -> str:
+    data = {
+        "base": diff.base_ref,
+        "changed": len(diff.objects.of("changed")),
+        "added": len(diff.objects.of("added")),
+        "removed": len(diff.objects.of("removed")),
+        "gpu": [
+            {
+                "node": c.node,
+                "gpu": c.gpu,
+                "vramMiB": c.vram_mib,
+                "lanes": c.lanes,
+                "images": c.images,
+                "vramBeforeMiB": c.vram_before,
+                "vramAfterMiB": c.vram_after,
+            }
+            for c in diff.cards
+        ],
+        "platform": diff.platform,
+        "objects": [
+            {
+                "object": c.ident,
+                "status": c.status,
+                "fields": [
+                    {
+                        "path": f.path,
+                        "old": None if f.old is MISSING else f.old,
+                        "new": None if f.new is MISSING else f.new,
+                    }
+                    for f in c.fields
+                ],
+            }
+            for c in diff.objects.changes
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
