@@ -9,6 +9,7 @@ shortening the per-object part, and says so.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,10 +128,13 @@ def _platform(before: Repo, after: Repo) -> list[str]:
     return lines
 
 
+def deployed_objects(build: Build) -> list[Any]:
+    """Everything Argo CD syncs: the rendered objects and the hand-written manifests."""
+    return [o.data for o in build.tree.objects] + [m.data for m in build.repo.manifests]
+
+
 def pull_request_diff(base_ref: str, before: Build, after: Build) -> PullRequestDiff:
-    objects = diff_objects(
-        [o.data for o in before.tree.objects], [o.data for o in after.tree.objects]
-    )
+    objects = diff_objects(deployed_objects(before), deployed_objects(after))
     return PullRequestDiff(
         base_ref, objects, _cards(before.repo, after.repo), _platform(before.repo, after.repo)
     )
@@ -259,7 +263,8 @@ def render_markdown(diff: PullRequestDiff, *, limit: int = COMMENT_LIMIT) -> str
     gpu.append("")
     objects = ["#### Objects", ""]
     sections = [_object_section(change) for change in diff.objects.changes]
-    text = "\n".join([*head, *gpu, *objects]) + "".join(sections)
+    top = re.sub(r"\n{3,}", "\n\n", "\n".join([*head, *gpu, "", *objects])) + "\n"
+    text = top + "".join(sections)
     if len(text) <= limit:
         return text
     # Too long for a comment: keep every object's name, drop the longest bodies first.
@@ -269,14 +274,14 @@ def render_markdown(diff: PullRequestDiff, *, limit: int = COMMENT_LIMIT) -> str
         f"`gitops-gen diff --base {diff.base_ref}` for all of them._\n"
     )
     kept: list[str] = []
-    budget = limit - len("\n".join([*head, *gpu, *objects])) - len(note) - sum(map(len, shortened))
+    budget = limit - len(top) - len(note) - sum(map(len, shortened))
     for section, short in zip(sections, shortened, strict=True):
         if len(section) - len(short) <= budget:
             kept.append(section)
             budget -= len(section) - len(short)
         else:
             kept.append(short)
-    return "\n".join([*head, *gpu, *objects]) + "".join(kept) + note
+    return top + "".join(kept) + note
 
 
 def render_json(diff: PullRequestDiff) -> str:

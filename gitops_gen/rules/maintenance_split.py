@@ -45,10 +45,14 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     )
     if not runtimes:
         return
-    key = "chart" if old.chart_version != new.chart_version else "image"
+    where = (
+        new.where("chart", "version")
+        if old.chart_version != new.chart_version
+        else new.where("image")
+    )
     yield Hit(
         f"this change moves the device plugin ({', '.join(moved)}) and the runtime image "
         f"of {', '.join(runtimes)} together",
-        new.where(key),
+        where,
         "Application/nvidia-device-plugin",
     )

@@ -27,6 +27,7 @@ class Case:
     expect: tuple[Mapping[str, str], ...] = ()
     repo: str = "."  # "." = the root example, else a directory under examples/
     notes: bool = True  # compare notes too
+    base: bool = False  # commit the repo before the edits and check with --base HEAD
 
 
 def corpus_cases(directory: Path) -> dict[str, Case]:
@@ -40,6 +41,7 @@ def corpus_cases(directory: Path) -> dict[str, Case]:
             edits=tuple(data.get("edits", [])),
             expect=tuple(data["expect"]),
             repo=data.get("repo", "."),
+            base=bool(data.get("base", False)),
         )
     return cases
 
@@ -47,6 +49,8 @@ def corpus_cases(directory: Path) -> dict[str, Case]:
 def prepare(case: Case, tmp_path: Path) -> Path:
     source = ROOT if case.repo == "." else ROOT / "examples" / case.repo
     repo = copy_repo(source, tmp_path / "repo")
+    if case.base:
+        git_commit(repo, "base")
     for edit in case.edits:
         target = repo / edit["file"]
         if "write" in edit:
@@ -74,9 +78,24 @@ def resolve(repo: Path, expect: Iterable[Mapping[str, str]]) -> set[Expected]:
     return found
 
 
+def git_commit(repo: Path, message: str) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+    if not (repo / ".git").exists():
+        git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", message)
+
+
 def run(case: Case, tmp_path: Path) -> tuple[Path, list[Finding]]:
+    from gitops_gen.gitbase import build_at
+
     repo = prepare(case, tmp_path)
-    return repo, check_repo(repo, today=TODAY).findings
+    base = build_at(repo, "HEAD").repo if case.base else None
+    return repo, check_repo(repo, today=TODAY, base=base).findings
 
 
 def of_rule(findings: list[Finding], rule: str, *, notes: bool = True) -> set[Expected]:
