@@ -655,3 +655,49 @@ def diff_command(
     else:
         click.echo(text, nl=False)
     return EXIT_STALE if exit_code and not diff.empty else EXIT_PASS
+
+
+@main.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+def init_cmd(directory: Path) -> None:
+    """Scaffold a gitops-gen repo in DIRECTORY: a node, a lane, a lock, policies, hooks."""
+    _run(lambda: init_command(directory))
+
+
+INIT_FILES = (
+    "gitops-gen.yaml",
+    "hardware/gpu-node-1.yaml",
+    "lanes/main.yaml",
+    "models.lock.yaml",
+    "policies/policy.yaml",
+    "policies/waivers.yaml",
+    ".pre-commit-config.yaml",
+)
+
+
+def init_command(directory: Path) -> int:
+    from importlib import resources
+
+    if (directory / "gitops-gen.yaml").exists():
+        raise GitopsGenError(
+            f"{directory / 'gitops-gen.yaml'} exists: this is a gitops-gen repo "
+            "already; init never overwrites"
+        )
+    source = resources.files("gitops_gen").joinpath("defaults")
+    files = {rel: source.joinpath("init", rel).read_text("utf-8") for rel in INIT_FILES}
+    files["policies/capabilities.yaml"] = source.joinpath("capabilities.yaml").read_text("utf-8")
+    files["policies/known-broken.yaml"] = source.joinpath("known-broken.yaml").read_text("utf-8")
+    clashes = [rel for rel in files if (directory / rel).exists()]
+    if clashes:
+        raise GitopsGenError(f"{', '.join(clashes)} exist in {directory}; init never overwrites")
+    for rel, text in sorted(files.items()):
+        target = directory / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {target}")
+    click.echo(
+        "next: describe your node in hardware/, lock a model with 'gitops-gen lock add', "
+        "pin the images by digest, then 'gitops-gen render' and 'gitops-gen check' until "
+        "it passes."
+    )
+    return EXIT_PASS
