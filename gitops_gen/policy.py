@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_gen.errors import InputError, Problem
-from gitops_gen.model import Location, Spec
+from gitops_gen.model import Spec
 from gitops_gen.schema import SpecSchemas
 from gitops_gen.source import SourceDoc, parse_yaml, read_yaml
 
@@ -235,7 +235,3 @@ def _gates(doc: SourceDoc | None) -> tuple[Gate, ...]:
         )
         for i, g in enumerate(doc.data["gates"])
     )
-
-
-def where_waiver(waiver: Waiver) -> Location:
-    return waiver.where("expires")

@@ -188,3 +188,26 @@ def test_tensor_parallel_splits_weights_and_kv_heads() -> None:
 
 def test_the_calibration_file_is_read_from_shared() -> None:
     assert Path(ROOT.parent / "shared" / "fit-calibration.yaml").is_file()
+
+
+def test_evidence_applies_at_the_context_it_was_measured_at() -> None:
+    from dataclasses import replace
+
+    from gitops_gen.fit import fit_lane
+    from gitops_gen.loader import load_repo
+
+    repo = load_repo(ROOT)
+    lane = repo.lanes["qwen36-35b-gguf-fast"]
+    model = repo.models[lane.model or ""]
+    gpu = repo.nodes[lane.node].gpus[0]
+    assert lane.evidence is not None
+    measured_at = replace(lane.evidence, ctx_size=49152)
+    # two slots of 49152 each: per sequence the same context the evidence was measured at
+    two_slots = replace(
+        lane, evidence=measured_at, serve={**lane.serve, "ctxSize": 98304, "parallel": 2}
+    )
+    fit = fit_lane(two_slots, model, gpu)
+    assert fit is not None and fit.source == "evidence"
+    longer = replace(lane, evidence=measured_at, serve={**lane.serve, "ctxSize": 65536})
+    fit = fit_lane(longer, model, gpu)
+    assert fit is not None and fit.source == "estimate"

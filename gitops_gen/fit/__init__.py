@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_gen.model import Architecture
+from gitops_gen.model import Architecture, Gpu, Lane, ModelLock
 
 MIB = 2**20
 GIB = 2**30
@@ -310,7 +310,20 @@ class LaneFit:
         return text
 
 
-def fit_lane(lane: Any, model: Any, gpu: Any) -> LaneFit | None:
+def sequence_context(lane: Lane) -> tuple[int | None, str]:
+    """(tokens one sequence may hold, the serve key that sets it): llama.cpp splits
+    --ctx-size over its slots; Ollama's context is per request; vLLM's is max_model_len."""
+    serve = lane.serve
+    if lane.engine == "llamacpp" and serve.get("ctxSize"):
+        return int(serve["ctxSize"]) // max(1, int(serve.get("parallel", 1))), "ctxSize"
+    if lane.engine == "ollama" and serve.get("ctxSize"):
+        return int(serve["ctxSize"]), "ctxSize"
+    if lane.engine == "vllm" and serve.get("maxModelLen"):
+        return int(serve["maxModelLen"]), "maxModelLen"
+    return None, ""
+
+
+def fit_lane(lane: Lane, model: ModelLock | None, gpu: Gpu | None) -> LaneFit | None:
     """The fit of a Lane with its ModelLock on its Gpu; None when it cannot be sized
     (a generic engine, or a lock without architecture or size)."""
     if model is None or model.architecture is None or gpu is None:
@@ -335,7 +348,8 @@ def fit_lane(lane: Any, model: Any, gpu: Any) -> LaneFit | None:
         evidence is not None
         and evidence.live_peak_mib is not None
         and evidence.gpu_model == gpu.model
-        and (evidence.ctx_size is None or evidence.ctx_size == result.context)
+        # Evidence says what it was measured at: a changed context makes it stale.
+        and (evidence.ctx_size is None or evidence.ctx_size == sequence_context(lane)[0])
     ):
         peak = float(evidence.live_peak_mib)
     return LaneFit(lane=lane.name, gpu_model=gpu.model, estimate=result, evidence_mib=peak)

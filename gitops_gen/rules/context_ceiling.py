@@ -13,7 +13,7 @@ from typing import Any
 
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
-from gitops_gen.model import Lane
+from gitops_gen.fit import sequence_context
 
 ID = "context-ceiling"
 SEVERITY = Severity.WARN
@@ -23,18 +23,6 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
-
-
-def sequence_context(lane: Lane) -> tuple[int | None, str]:
-    """(tokens one sequence may hold, the serve key that sets it)."""
-    serve = lane.serve
-    if lane.engine == "llamacpp" and serve.get("ctxSize"):
-        return int(serve["ctxSize"]) // max(1, int(serve.get("parallel", 1))), "ctxSize"
-    if lane.engine == "ollama" and serve.get("ctxSize"):
-        return int(serve["ctxSize"]), "ctxSize"
-    if lane.engine == "vllm" and serve.get("maxModelLen"):
-        return int(serve["maxModelLen"]), "maxModelLen"
-    return None, ""
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
