@@ -202,12 +202,12 @@ def test_evidence_applies_at_the_context_it_was_measured_at() -> None:
     gpu = repo.nodes[lane.node].gpus[0]
     assert lane.evidence is not None
     measured_at = replace(lane.evidence, ctx_size=49152)
-    # two slots of 49152 each: per sequence the same context the evidence was measured at
+    same = replace(lane, evidence=measured_at)
+    fit = fit_lane(same, model, gpu)
+    assert fit is not None and fit.source == "evidence"
+    # two slots of 49152 hold twice the cells: the recorded peak no longer says anything
     two_slots = replace(
         lane, evidence=measured_at, serve={**lane.serve, "ctxSize": 98304, "parallel": 2}
     )
     fit = fit_lane(two_slots, model, gpu)
-    assert fit is not None and fit.source == "evidence"
-    longer = replace(lane, evidence=measured_at, serve={**lane.serve, "ctxSize": 65536})
-    fit = fit_lane(longer, model, gpu)
     assert fit is not None and fit.source == "estimate"

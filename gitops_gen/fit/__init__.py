@@ -323,6 +323,12 @@ def sequence_context(lane: Lane) -> tuple[int | None, str]:
     return None, ""
 
 
+def configured_context(lane: Lane) -> int | None:
+    """The context as the lane's serve settings state it (ctxSize, or maxModelLen)."""
+    value = lane.serve.get("maxModelLen" if lane.engine == "vllm" else "ctxSize")
+    return int(value) if value else None
+
+
 def fit_lane(lane: Lane, model: ModelLock | None, gpu: Gpu | None) -> LaneFit | None:
     """The fit of a Lane with its ModelLock on its Gpu; None when it cannot be sized
     (a generic engine, or a lock without architecture or size)."""
@@ -349,7 +355,7 @@ def fit_lane(lane: Lane, model: ModelLock | None, gpu: Gpu | None) -> LaneFit | 
         and evidence.live_peak_mib is not None
         and evidence.gpu_model == gpu.model
         # Evidence says what it was measured at: a changed context makes it stale.
-        and (evidence.ctx_size is None or evidence.ctx_size == sequence_context(lane)[0])
+        and (evidence.ctx_size is None or evidence.ctx_size == configured_context(lane))
     ):
         peak = float(evidence.live_peak_mib)
     return LaneFit(lane=lane.name, gpu_model=gpu.model, estimate=result, evidence_mib=peak)

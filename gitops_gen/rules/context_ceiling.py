@@ -13,7 +13,7 @@ from typing import Any
 
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
-from gitops_gen.fit import sequence_context
+from gitops_gen.fit import configured_context, sequence_context
 
 ID = "context-ceiling"
 SEVERITY = Severity.WARN
@@ -42,7 +42,8 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
                 lane.name,
             )
         validated = lane.evidence.ctx_size if lane.evidence else None
-        if validated is not None and tokens > validated:
+        configured = configured_context(lane)
+        if validated is not None and configured is not None and configured > validated:
             yield Hit(
                 f"context {tokens} per sequence is beyond the validated point "
                 f"{validated} (evidence of {lane.evidence.date if lane.evidence else ''})",
