@@ -45,8 +45,8 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         configured = configured_context(lane)
         if validated is not None and configured is not None and configured > validated:
             yield Hit(
-                f"context {tokens} per sequence is beyond the validated point "
-                f"{validated} (evidence of {lane.evidence.date if lane.evidence else ''})",
+                f"{key} {configured} is beyond the validated point {validated} "
+                f"(evidence of {lane.evidence.date if lane.evidence else ''})",
                 lane.where("serve", key),
                 ident,
                 lane.name,
