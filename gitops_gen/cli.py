@@ -135,7 +135,7 @@ def schema_command(kind: str | None, write_dir: Path | None) -> int:
     if kind is None:
         click.echo("Spec kinds (gitops-gen schema KIND prints one):")
         for name, filename in sorted(SCHEMA_FILES.items()):
-            click.echo(f"  {name:12} {filename}")
+            click.echo(f"  {name:13} {filename}")
         return EXIT_PASS
     click.echo(schema_text(kind), nl=False)
     return EXIT_PASS
