@@ -27,6 +27,8 @@ class Launch:
     startup_seconds: int
     cache_read_only: bool = True
     post_start: list[str] = field(default_factory=list)
+    # Ready only when this command succeeds (instead of the health endpoint).
+    ready_command: list[str] = field(default_factory=list)
 
 
 def model_path(model: ModelLock, node: Node) -> str:
@@ -160,6 +162,9 @@ def _ollama(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
         env=dict(sorted(env.items())),
         port=port,
         health_path="/api/version",
+        # The server answers before the model is imported: ready once the model exists,
+        # so the gateway never routes to a lane that would answer "model not found".
+        ready_command=["ollama", "show", lane.served_name] if model is not None else [],
         startup_seconds=900,
         cache_read_only=False,
         post_start=post_start,

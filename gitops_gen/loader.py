@@ -380,6 +380,7 @@ def _node(doc: SourceDoc) -> Node:
                 compute_capability=g.get("computeCapability"),
                 gfx_version=g.get("gfxVersion"),
                 mig=g.get("mig", False),
+                device_groups=tuple(g.get("deviceGroups", [])),
             )
             for g in d["gpus"]
         ),

@@ -153,6 +153,7 @@ class Gpu:
     compute_capability: str | None
     gfx_version: str | None
     mig: bool
+    device_groups: tuple[int, ...] = ()
 
     @property
     def resource(self) -> str:

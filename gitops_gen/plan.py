@@ -225,6 +225,7 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
         "healthPath": run.health_path,
         "startupFailureThreshold": run.startup_seconds // 10,
         "postStart": run.post_start,
+        "readyCommand": run.ready_command,
         "resources": {"requests": requests, "limits": limits},
         "gpu": {"vendor": vendor, "resource": gpu_resource, "count": lane.gpus},
         "nodeSelector": node_selector_for(node, config),
@@ -517,7 +518,7 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     lane_values: dict[str, dict[str, Any]] = {}
     for lane in lanes:
         values = plan_lane(lane, repo)
-        values["security"] = security
+        values["security"] = _lane_security(lane, repo, security)
         lane_values[lane.name] = values
         origin = lane.where("name")
         add(f"values/{lane.name}.yaml", origin, values_document(values), None)
@@ -616,9 +617,21 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     return files
 
 
+def _lane_security(lane: Lane, repo: Repo, security: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The hardened contexts, plus the groups owning the GPU device nodes when the node
+    says so (AMD's /dev/kfd and /dev/dri/renderD* are not world-accessible)."""
+    node = repo.nodes[lane.node]
+    vendor = lane.gpu_vendor or (node.gpus[0].vendor if node.gpus else "nvidia")
+    groups = sorted({g for gpu in node.gpus_of(vendor) for g in gpu.device_groups})
+    if lane.gpus == 0 or not groups:
+        return security
+    return {**security, "pod": {**security["pod"], "supplementalGroups": groups}}
+
+
 def values_document(values: Mapping[str, Any]) -> dict[str, Any]:
     """The values file as written for review: the plan minus render-only details."""
-    return {k: v for k, v in values.items() if k not in ("security", "verify", "postStart")}
+    render_only = ("security", "verify", "postStart", "readyCommand")
+    return {k: v for k, v in values.items() if k not in render_only}
 
 
 def _service(values: Mapping[str, Any]) -> dict[str, Any]:

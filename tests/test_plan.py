@@ -92,3 +92,24 @@ def test_ollama_lane_is_configured_through_its_environment() -> None:
         "llama70b-16k",
         "/models/gguf/Llama-3.3-70B-Instruct-Q4_K_M.gguf",
     ]
+
+
+def test_amd_lanes_get_the_groups_owning_the_device_nodes() -> None:
+    from gitops_gen.plan import plan_repo
+
+    repo = load_repo(ROOT / "examples" / "mixed-nvidia-amd")
+    by_path = {p.path: p.values for p in plan_repo(repo)}
+    amd = by_path["workstation/lanes/qwen3-embedding-amd/deployment.yaml"]
+    nvidia = by_path["workstation/lanes/gpt-oss-120b/deployment.yaml"]
+    assert amd["security"]["pod"]["supplementalGroups"] == [44, 992]
+    assert "supplementalGroups" not in nvidia["security"]["pod"]
+
+
+def test_ollama_is_ready_only_once_its_model_is_imported() -> None:
+    repo = load_repo(ROOT / "examples" / "lab-48gb-comfyui")
+    values = plan_lane(repo.lanes["qwen25-32b"], repo)
+    assert values["readyCommand"] == ["ollama", "show", "qwen25-32b"]
+    assert (
+        plan_lane(load_repo(ROOT).lanes["qwen36-35b-gguf-fast"], load_repo(ROOT))["readyCommand"]
+        == []
+    )
