@@ -338,9 +338,7 @@ def switch_command(
     if code == EXIT_WARN and not force and not dry_run:
         click.echo("switch: preflight warns; nothing changed (--force to switch anyway).")
         return code
-    from gitops_gen.build import build_repo
-
-    switch = plan_switch(root, build_repo(root), pre.plan)
+    switch = plan_switch(root, pre.build, pre.plan)
     out = switch.after.out_dir
     shown = out.relative_to(root).as_posix() if out.is_relative_to(root) else str(out)
     verb = "would" if dry_run else "will"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_gen.build import build_repo
+from gitops_gen.build import Build, build_repo
 from gitops_gen.check import check_build
 from gitops_gen.checker import as_rule
 from gitops_gen.errors import GitopsGenError
@@ -61,10 +61,14 @@ def _vendor(repo: Repo, lane: Lane) -> str:
 @dataclass(frozen=True)
 class Preflight:
     lane: Lane
-    repo: Repo
+    build: Build  # the repo as it is, rendered: switch plans from it
     plan: dict[str, bool]
     findings: list[Finding]
     fit: LaneFit | None
+
+    @property
+    def repo(self) -> Repo:
+        return self.build.repo
 
     @property
     def exit_code(self) -> int:
@@ -86,7 +90,7 @@ def preflight(root: Path, name: str, *, today: dt.date | None = None) -> Preflig
     model = build.repo.models.get(lane.model) if lane.model else None
     gpu = result.context.gpu_of(lane)
     return Preflight(
-        lane=lane, repo=build.repo, plan=plan, findings=findings, fit=fit_lane(lane, model, gpu)
+        lane=lane, build=build, plan=plan, findings=findings, fit=fit_lane(lane, model, gpu)
     )
 
 
