@@ -119,6 +119,11 @@ CASES = [
         _edit(FAST, "kind: Lane", "kind: Node"),
         f"{FAST}:2: kind: expected 'Lane', got 'Node'",
     ),
+    (
+        "engine-version-without-digits",
+        _edit(FAST, "engineVersion: b8210", "engineVersion: latest"),
+        f"{FAST}:9: engineVersion: 'latest' must be a version like b8210 or 0.24.0",
+    ),
     # invalid Kubernetes names
     (
         "lane-name-upper",
@@ -256,3 +261,31 @@ def test_bad_input_leaves_existing_rendered_tree_untouched(
     assert cli("render", cwd=example_rendered).code == 2
     after = {p: p.read_bytes() for p in tree.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_random_mutations_never_crash(tmp_path: Path) -> None:
+    """Whatever a spec holds, a run ends in findings or an input error, never a bug."""
+    import json
+    import random
+
+    from gitops_gen.check import check_repo
+    from gitops_gen.errors import GitopsGenError
+    from gitops_gen.source import read_yaml
+    from tests.conftest import ROOT, copy_repo
+    from tests.test_fastschema import _mutate
+
+    repo = copy_repo(ROOT, tmp_path / "repo")
+    files = [p.relative_to(repo).as_posix() for p in sorted(repo.rglob("*.yaml"))]
+    rng = random.Random(2026)
+    outcomes = {"findings": 0, "invalid": 0}
+    for _ in range(120):
+        rel = rng.choice(files)
+        original = (repo / rel).read_text()
+        (repo / rel).write_text(json.dumps(_mutate(read_yaml(repo, rel).data, rng)))
+        try:
+            check_repo(repo)
+            outcomes["findings"] += 1
+        except GitopsGenError:
+            outcomes["invalid"] += 1
+        (repo / rel).write_text(original)
+    assert outcomes["findings"] > 10 and outcomes["invalid"] > 10, outcomes

@@ -46,6 +46,16 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     runtime_classes = {
         (o.cluster, o.name) for o in ctx.inventory.objects if o.kind == "RuntimeClass"
     }
+    for lane in ctx.repo.lanes.values():
+        ranks = lane.serve.get("tensorParallelSize") if lane.engine == "vllm" else None
+        if ranks is not None and int(ranks) > lane.gpus:
+            # vLLM starts one worker per rank, each on its own GPU.
+            yield Hit(
+                f"tensorParallelSize {ranks} needs {ranks} GPUs but the lane requests {lane.gpus}",
+                lane.where("serve", "tensorParallelSize"),
+                ctx.lane_object(lane),
+                lane.name,
+            )
     for workload in ctx.inventory.workloads:
         claims = {r: n for r, n in workload.gpu_claims().items() if n}
         if not claims:

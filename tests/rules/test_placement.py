@@ -70,6 +70,12 @@ CASES = [
         expect=(expect("block", SIDECAR, "      containers:"),),
     ),
     Case(
+        "tensor-parallel-wider-than-the-lane",
+        repo="h100x2-tp2",
+        edits=(replace("lanes/mistral-small-24b-tp2.yaml", "gpus: 2", "gpus: 1"),),
+        expect=(expect("block", "lanes/mistral-small-24b-tp2.yaml", "tensorParallelSize"),),
+    ),
+    Case(
         "lanes-without-runtime-class",
         edits=(
             replace(CONFIG, "  - {vendor: nvidia, name: nvidia, handler: nvidia}\n", ""),
