@@ -55,12 +55,8 @@ class CheckContext:
     def node_of(self, lane: Lane) -> Node:
         return self.repo.nodes[lane.node]
 
-    def vendor_of(self, lane: Lane) -> str:
-        node = self.node_of(lane)
-        return lane.gpu_vendor or (node.gpus[0].vendor if node.gpus else "nvidia")
-
     def gpu_of(self, lane: Lane) -> Gpu | None:
-        gpus = self.node_of(lane).gpus_of(self.vendor_of(lane))
+        gpus = self.repo.gpus_of(lane)
         return gpus[0] if gpus else None
 
     def workload_of(self, lane: Lane) -> Workload | None:

@@ -447,9 +447,7 @@ def fit_command(root: Path, names: tuple[str, ...]) -> int:
     )
     worst = 0
     for lane in lanes:
-        node = repo.nodes[lane.node]
-        vendor = lane.gpu_vendor or (node.gpus[0].vendor if node.gpus else "nvidia")
-        gpus = node.gpus_of(vendor)
+        gpus = repo.gpus_of(lane)
         model = repo.models.get(lane.model) if lane.model else None
         fit = fit_lane(lane, model, gpus[0] if gpus else None)
         mark = "*" if lane.active else " "

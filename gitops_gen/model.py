@@ -299,3 +299,12 @@ class Repo:
 
     def cluster_of(self, lane: Lane) -> str:
         return self.nodes[lane.node].cluster
+
+    def vendor_of(self, lane: Lane) -> str:
+        """The GPU vendor a lane uses: stated, or its node's (the only one, by the loader)."""
+        gpus = self.nodes[lane.node].gpus
+        return lane.gpu_vendor or (gpus[0].vendor if gpus else "nvidia")
+
+    def gpus_of(self, lane: Lane) -> tuple[Gpu, ...]:
+        """The GPU entries of the lane's node that the lane can use."""
+        return self.nodes[lane.node].gpus_of(self.vendor_of(lane))

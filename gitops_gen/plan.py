@@ -16,6 +16,7 @@ from typing import Any
 from gitops_gen.dump import dump_yaml
 from gitops_gen.engines import launch, model_path
 from gitops_gen.model import (
+    GPU_RESOURCES,
     Gateway,
     Lane,
     Location,
@@ -177,7 +178,7 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
     node = repo.nodes[lane.node]
     model = repo.models.get(lane.model) if lane.model else None
     run = launch(lane, model, node)
-    vendor = lane.gpu_vendor or (node.gpus[0].vendor if node.gpus else "nvidia")
+    vendor = repo.vendor_of(lane)
     image = parse_image(lane.image)
 
     requests: dict[str, Any] = {}
@@ -188,8 +189,7 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
     )
     gpu_resource = None
     if lane.gpus > 0:
-        gpu_resource = node.gpus_of(vendor)[0].resource if node.gpus_of(vendor) else None
-        gpu_resource = gpu_resource or f"{vendor}.com/gpu"
+        gpu_resource = GPU_RESOURCES[vendor]
         # Extended resources: request == limit, never a burstable budget.
         requests[gpu_resource] = lane.gpus
         limits[gpu_resource] = lane.gpus
@@ -620,9 +620,7 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
 def _lane_security(lane: Lane, repo: Repo, security: Mapping[str, Any]) -> Mapping[str, Any]:
     """The hardened contexts, plus the groups owning the GPU device nodes when the node
     says so (AMD's /dev/kfd and /dev/dri/renderD* are not world-accessible)."""
-    node = repo.nodes[lane.node]
-    vendor = lane.gpu_vendor or (node.gpus[0].vendor if node.gpus else "nvidia")
-    groups = sorted({g for gpu in node.gpus_of(vendor) for g in gpu.device_groups})
+    groups = sorted({g for gpu in repo.gpus_of(lane) for g in gpu.device_groups})
     if lane.gpus == 0 or not groups:
         return security
     return {**security, "pod": {**security["pod"], "supplementalGroups": groups}}

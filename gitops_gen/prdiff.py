@@ -59,8 +59,8 @@ def _active_vram(repo: Repo, node: str, vendor: str) -> float | None:
     for lane in repo.lanes.values():
         if lane.node != node or not lane.active or lane.gpus == 0 or lane.model is None:
             continue
-        gpus = repo.nodes[lane.node].gpus_of(lane.gpu_vendor or vendor)
-        if (lane.gpu_vendor or vendor) != vendor or not gpus:
+        gpus = repo.gpus_of(lane)
+        if repo.vendor_of(lane) != vendor or not gpus:
             continue
         fit = fit_lane(lane, repo.models.get(lane.model), gpus[0])
         if fit is not None:
@@ -76,7 +76,7 @@ def _cards(before: Repo, after: Repo) -> list[CardChange]:
             gpu = node.gpus_of(vendor)[0]
             lanes, images = [], []
             for lane in after.lanes.values():
-                if lane.node != node.name or (lane.gpu_vendor or node.gpus[0].vendor) != vendor:
+                if lane.node != node.name or after.vendor_of(lane) != vendor:
                     continue
                 old = before.lanes.get(lane.name)
                 state = "active" if lane.active else "parked"

@@ -43,19 +43,14 @@ def find_lane(repo: Repo, name: str) -> Lane:
 def switch_plan(repo: Repo, target: Lane) -> dict[str, bool]:
     """Lane -> active after making `target` the active lane on its GPUs: the target on,
     every other active lane on the same node and GPU vendor off."""
-    vendor = target.gpu_vendor or _vendor(repo, target)
+    vendor = repo.vendor_of(target)
     plan = {target.name: True}
     for lane in repo.lanes.values():
         if lane.name == target.name or not lane.active or lane.gpus == 0:
             continue
-        if lane.node == target.node and (lane.gpu_vendor or _vendor(repo, lane)) == vendor:
+        if lane.node == target.node and repo.vendor_of(lane) == vendor:
             plan[lane.name] = False
     return plan
-
-
-def _vendor(repo: Repo, lane: Lane) -> str:
-    gpus = repo.nodes[lane.node].gpus
-    return gpus[0].vendor if gpus else "nvidia"
 
 
 @dataclass(frozen=True)
@@ -114,8 +109,7 @@ def _rule_lines(pre: Preflight) -> list[tuple[str, str, str]]:
 def render_text(pre: Preflight) -> str:
     lane = pre.lane
     node = pre.repo.nodes[lane.node]
-    vendor = lane.gpu_vendor or (node.gpus[0].vendor if node.gpus else "nvidia")
-    gpus = node.gpus_of(vendor)
+    gpus = pre.repo.gpus_of(lane)
     out = [f"GPU fit preflight: {pre.decision} {lane.name}"]
     if gpus:
         gpu = gpus[0]
