@@ -21,6 +21,7 @@ from gitops_gen.errors import GitopsGenError, InputError
 from gitops_gen.loader import LOCK_FILE
 from gitops_gen.schema import SpecSchemas
 from gitops_gen.source import parse_yaml
+from gitops_gen.writer import write_file_atomic
 
 CHUNK = 8 * 2**20
 _SPLIT = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$")
@@ -372,22 +373,8 @@ def write_lock(root: Path, name: str, entry: dict[str, Any]) -> str:
     problems = SpecSchemas().problems("models-lock", parse_yaml(text, file=LOCK_FILE))
     if problems:
         raise InputError(problems)
-    _replace(path, text)
+    write_file_atomic(path, text)
     return verb
-
-
-def _replace(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def describe(path: Path) -> Artifact:

@@ -8,9 +8,7 @@ and a failure while writing puts the lane files back.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +19,7 @@ from gitops_gen.dump import load_yaml
 from gitops_gen.errors import GitopsGenError
 from gitops_gen.model import Lane, Repo
 from gitops_gen.source import parse_yaml
-from gitops_gen.writer import TreeDiff, compare_tree, write_tree
+from gitops_gen.writer import TreeDiff, compare_tree, write_file_atomic, write_tree
 
 _ACTIVE_LINE = re.compile(r"^(?P<pre>\s*active\s*:\s*)(?P<value>[^\s#]+)(?P<post>\s*(?:#.*)?)$")
 
@@ -122,27 +120,16 @@ def plan_switch(root: Path, before: Build, plan: Mapping[str, bool]) -> SwitchPl
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def apply_switch(root: Path, switch: SwitchPlan) -> TreeDiff:
     """Write the lane files, then the tree; on any failure the lane files go back."""
     written: list[tuple[Path, str]] = []
     try:
         for rel, (old, new) in sorted(switch.texts.items()):
             path = root / rel
-            _write_atomic(path, new)
+            write_file_atomic(path, new)
             written.append((path, old))
         return write_tree(switch.after.out_dir, switch.after.tree.files)
     except BaseException:
         for path, old in reversed(written):
-            _write_atomic(path, old)
+            write_file_atomic(path, old)
         raise

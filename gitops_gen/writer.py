@@ -61,6 +61,15 @@ def _scan(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
 
 def compare_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
     generated, foreign = _scan(out_dir)
+    return _compare(out_dir, files, generated, foreign)
+
+
+def _compare(
+    out_dir: Path,
+    files: Mapping[str, str],
+    generated: Mapping[str, Path],
+    foreign: Mapping[str, Path],
+) -> TreeDiff:
     diff = TreeDiff()
     unchanged = 0
     for rel, text in files.items():
@@ -90,10 +99,10 @@ def _refuse_foreign_collisions(
 
 def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
     """Make out_dir hold exactly `files` plus the foreign files it already had."""
-    diff = compare_tree(out_dir, files)
+    generated, foreign = _scan(out_dir)
+    diff = _compare(out_dir, files, generated, foreign)
     if diff.clean:
         return diff
-    _generated, foreign = _scan(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
@@ -110,6 +119,18 @@ def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return diff
+
+
+def write_file_atomic(path: Path, text: str) -> None:
+    """Replace one file in a single rename: readers see the old text or the new, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gitops_gen.engines import flash_attn
 from gitops_gen.model import Architecture, Gpu, Lane, ModelLock
 
 MIB = 2**20
@@ -121,12 +122,6 @@ def _heads(arch: Architecture) -> int:
     return arch.attention_heads or arch.kv_heads * DEFAULT_GQA_RATIO
 
 
-def _flash(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return str(value) if value is not None else "auto"
-
-
 def llamacpp(
     arch: Architecture, size_bytes: int, serve: Mapping[str, Any], vram_mib: float, *, gpus: int = 1
 ) -> FitEstimate:
@@ -154,7 +149,7 @@ def llamacpp(
         weights *= int(layers_on_gpu) / arch.layers
         kv *= int(layers_on_gpu) / arch.layers
         notes.append(f"{offload} of {arch.layers} layers stay on the CPU (gpuLayers)")
-    flash = _flash(serve.get("flashAttn"))
+    flash = flash_attn(serve.get("flashAttn")) or "auto"
     compute: float
     if flash == "off":
         # Without flash attention the KQ scores of a ubatch against the whole cache.
@@ -182,7 +177,7 @@ def ollama(
     parallel = int(serve.get("parallel", 1))
     num_ctx = int(serve.get("ctxSize", 4096))
     ctx = num_ctx * parallel
-    flash = _flash(serve.get("flashAttn")) == "on"
+    flash = flash_attn(serve.get("flashAttn")) == "on"
     # Ollama ignores a quantized KV cache type without flash attention.
     cache = str(serve.get("kvCacheType", "f16")) if flash else "f16"
     kv = kv_bytes_per_token(arch, cache, cache) * ctx
