@@ -17,7 +17,7 @@ from gitops_gen.build import Build, build_repo
 from gitops_gen.check import check_build
 from gitops_gen.checker import as_rule
 from gitops_gen.errors import GitopsGenError
-from gitops_gen.findings import Finding, Severity, exit_code
+from gitops_gen.findings import Finding, exit_code
 from gitops_gen.fit import LaneFit, fit_lane
 from gitops_gen.model import Lane, Repo
 from gitops_gen.rules import REGISTRY
@@ -173,14 +173,3 @@ def render_json(pre: Preflight) -> str:
         "exitCode": pre.exit_code,
     }
     return json.dumps(data, indent=2) + "\n"
-
-
-__all__ = [
-    "Preflight",
-    "Severity",
-    "find_lane",
-    "preflight",
-    "render_json",
-    "render_text",
-    "switch_plan",
-]

@@ -11,7 +11,7 @@ from typing import Any
 
 from gitops_gen.errors import Problem
 from gitops_gen.fastschema import Predicate, Unsupported, compile_local
-from gitops_gen.source import KeyPath, SourceDoc, format_path
+from gitops_gen.source import KeyPath, SourceDoc
 
 # kind -> packaged schema file. The kind names are what `gitops-gen schema KIND` takes.
 SCHEMA_FILES = {
@@ -157,5 +157,3 @@ def _unknown_key(key: str, allowed: list[str]) -> str:
         return f"unknown key {key!r} (did you mean {guess!r}?)"
     return f"unknown key {key!r} (allowed: {', '.join(allowed)})"
 
-
-__all__ = ["SCHEMA_FILES", "SpecSchemas", "format_path", "schema_text"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -184,10 +183,6 @@ def test_tensor_parallel_splits_weights_and_kv_heads() -> None:
     assert one is not None and two is not None
     assert two.weights_mib == one.weights_mib / 2
     assert two.sequence_mib == one.sequence_mib / 2
-
-
-def test_the_calibration_file_is_read_from_shared() -> None:
-    assert Path(ROOT.parent / "shared" / "fit-calibration.yaml").is_file()
 
 
 def test_evidence_applies_at_the_context_it_was_measured_at() -> None:

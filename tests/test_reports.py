@@ -13,7 +13,6 @@ from syrupy.assertion import SnapshotAssertion
 
 from gitops_gen.checker import as_rule
 from gitops_gen.findings import Finding, Severity
-from gitops_gen.model import Location
 from gitops_gen.reports import FORMAT_NAMES, LaneState, Report, render_report
 from gitops_gen.rules import REGISTRY
 from tests.conftest import ROOT, Result, copy_repo, edit
@@ -112,7 +111,3 @@ def test_output_option_writes_a_file(
     result = cli("check", "--format", "sarif", "-o", str(target), cwd=mixed_repo)
     assert result.code == 20 and result.out == ""
     assert json.loads(target.read_text())["version"] == "2.1.0"
-
-
-def test_location_helper() -> None:
-    assert str(Location("a.yaml", 3)) == "a.yaml:3"
