@@ -203,12 +203,12 @@ def check_command(
     base_ref: str | None = None,
 ) -> int:
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import build_at
+    from gitops_gen.gitbase import load_at
     from gitops_gen.reports import LaneState, Report, render_report
     from gitops_gen.reports import text as text_report
     from gitops_gen.rules import REGISTRY
 
-    base = build_at(root, base_ref).repo if base_ref is not None else None
+    base = load_at(root, base_ref) if base_ref is not None else None
 
     result = check_repo(root, today=today, base=base)
     repo = result.build.repo

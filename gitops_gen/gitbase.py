@@ -10,10 +10,16 @@ import io
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from gitops_gen.build import Build, build_repo
 from gitops_gen.errors import GitopsGenError, InputError
+from gitops_gen.loader import load_repo
+from gitops_gen.model import Repo
+
+T = TypeVar("T")
 
 SPEC_PATHS = ("gitops-gen.yaml", "hardware", "lanes", "models.lock.yaml", "manifests", "policies")
 
@@ -33,8 +39,17 @@ def _git(root: Path, *args: str) -> bytes:
     return done.stdout
 
 
+def load_at(root: Path, ref: str) -> Repo:
+    """The specs at `ref`, loaded but not rendered (what diff-aware rules compare)."""
+    return _at(root, ref, load_repo)
+
+
 def build_at(root: Path, ref: str) -> Build:
-    """The repo at `root` as of git revision `ref`, rendered in memory (not validated)."""
+    """The repo at `ref`, rendered in memory (not validated): what `diff` compares."""
+    return _at(root, ref, lambda base: build_repo(base, validate=False))
+
+
+def _at(root: Path, ref: str, read: Callable[[Path], T]) -> T:
     prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
     _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     listed = _git(root, "ls-tree", "--name-only", ref, "--", *(prefix + p for p in SPEC_PATHS))
@@ -44,9 +59,8 @@ def build_at(root: Path, ref: str) -> Build:
     archive = _git(root, "archive", "--format=tar", ref, "--", *present)
     with tempfile.TemporaryDirectory(prefix="gitops-gen-base-") as tmp:
         _extract(archive, Path(tmp))
-        base_root = Path(tmp) / prefix
         try:
-            return build_repo(base_root, validate=False)
+            return read(Path(tmp) / prefix)
         except InputError as exc:
             # The base must have been valid once; say which revision is not.
             raise GitError(f"the specs at {ref} do not load: {exc.lines()[0]}") from None

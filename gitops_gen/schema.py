@@ -156,4 +156,3 @@ def _unknown_key(key: str, allowed: list[str]) -> str:
     if guess:
         return f"unknown key {key!r} (did you mean {guess!r}?)"
     return f"unknown key {key!r} (allowed: {', '.join(allowed)})"
-

@@ -91,10 +91,10 @@ def git_commit(repo: Path, message: str) -> None:
 
 
 def run(case: Case, tmp_path: Path) -> tuple[Path, list[Finding]]:
-    from gitops_gen.gitbase import build_at
+    from gitops_gen.gitbase import load_at
 
     repo = prepare(case, tmp_path)
-    base = build_at(repo, "HEAD").repo if case.base else None
+    base = load_at(repo, "HEAD") if case.base else None
     return repo, check_repo(repo, today=TODAY, base=base).findings
 
 

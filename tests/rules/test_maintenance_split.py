@@ -47,7 +47,7 @@ def test_the_same_bumps_in_two_commits_pass(tmp_path: Path) -> None:
     import subprocess
 
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import build_at
+    from gitops_gen.gitbase import load_at
     from tests.rules.harness import TODAY, prepare
 
     repo = prepare(Case("first", base=True, edits=(CHART,)), tmp_path)
@@ -57,7 +57,7 @@ def test_the_same_bumps_in_two_commits_pass(tmp_path: Path) -> None:
     git_commit(repo, "then the runtime")  # main
 
     def split_findings(base: str) -> list[str]:
-        findings = check_repo(repo, today=TODAY, base=build_at(repo, base).repo).findings
+        findings = check_repo(repo, today=TODAY, base=load_at(repo, base)).findings
         return [f.rule for f in findings if f.rule == RULE]
 
     assert split_findings("main~1") == []  # the runtime commit on its own
