@@ -1,4 +1,4 @@
-"""The VRAM estimator against measured runs (../shared/fit-calibration.yaml) and its parts."""
+"""The VRAM estimator against measured runs (tests/data/fit-calibration.yaml) and its parts."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from gitops_gen.fit import MIB, estimate, kv_bytes_per_token
 from gitops_gen.model import Architecture
 from tests.conftest import ROOT
 
-CALIBRATION = load_yaml((ROOT.parent / "shared" / "fit-calibration.yaml").read_text())
+CALIBRATION = load_yaml((ROOT / "tests" / "data" / "fit-calibration.yaml").read_text())
 CASES = {case["id"]: case for case in CALIBRATION["cases"]}
 GIB = 2**30
 

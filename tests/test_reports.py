@@ -17,7 +17,7 @@ from gitops_gen.reports import FORMAT_NAMES, LaneState, Report, render_report
 from gitops_gen.rules import REGISTRY
 from tests.conftest import ROOT, Result, copy_repo, edit
 
-SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 FAST = "lanes/qwen36-35b-gguf-fast.yaml"
 
 
