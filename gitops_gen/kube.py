@@ -20,7 +20,10 @@ from gitops_gen.fastschema import Predicate, SchemaCompiler, Unsupported, compil
 from gitops_gen.source import format_path
 
 # Kinds Kubernetes itself does not define; gitops-gen ships their schemas.
-_OWN_SCHEMAS = {("argoproj.io/v1alpha1", "Application"): "application-argoproj-v1alpha1.json"}
+_OWN_SCHEMAS = {
+    ("argoproj.io/v1alpha1", "Application"): "application-argoproj-v1alpha1.json",
+    ("argoproj.io/v1alpha1", "AppProject"): "appproject-argoproj-v1alpha1.json",
+}
 
 
 @dataclass(frozen=True)

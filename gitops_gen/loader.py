@@ -285,11 +285,50 @@ def _tolerations(items: list[Mapping[str, Any]]) -> tuple[Toleration, ...]:
     )
 
 
+def _device_plugin(doc: SourceDoc, plugin: Mapping[str, Any]) -> DevicePlugin:
+    return DevicePlugin(
+        doc=doc,
+        prefix=("devicePlugin",),
+        vendor="nvidia",
+        chart_repo=plugin["chart"]["repoURL"],
+        chart_name=plugin["chart"]["name"],
+        chart_version=plugin["chart"]["version"],
+        namespace=plugin.get("namespace", "nvidia-device-plugin"),
+        image=plugin["image"],
+        gfd=plugin.get("gfd", True),
+        nfd=plugin.get("nfd", True),
+        mig_strategy=plugin.get("migStrategy", "none"),
+        fail_on_init_error=plugin.get("failOnInitError", True),
+        device_list_strategy=plugin.get("deviceListStrategy", "envvar"),
+        device_id_strategy=plugin.get("deviceIDStrategy", "uuid"),
+        node_selector=dict(sorted(plugin.get("nodeSelector", {}).items())),
+        tolerations=_tolerations(plugin.get("tolerations", [])),
+    )
+
+
+def _amd_device_plugin(doc: SourceDoc, plugin: Mapping[str, Any]) -> DevicePlugin:
+    return DevicePlugin(
+        doc=doc,
+        prefix=("amdDevicePlugin",),
+        vendor="amd",
+        chart_repo=plugin["chart"]["repoURL"],
+        chart_name=plugin["chart"]["name"],
+        chart_version=plugin["chart"]["version"],
+        namespace=plugin.get("namespace", "amd-gpu-device-plugin"),
+        image=plugin["image"],
+        gfd=False,
+        nfd=False,
+        node_selector=dict(sorted(plugin.get("nodeSelector", {}).items())),
+        tolerations=_tolerations(plugin.get("tolerations", [])),
+    )
+
+
 def _config(doc: SourceDoc) -> RepoConfig:
     d = doc.data
     conventions = d.get("conventions", {})
     argo = d["argocd"]
     plugin = d.get("devicePlugin")
+    amd_plugin = d.get("amdDevicePlugin")
     prefetch = d["prefetch"]
     gateway = d.get("gateway")
     return RepoConfig(
@@ -315,25 +354,8 @@ def _config(doc: SourceDoc) -> RepoConfig:
         runtime_classes=tuple(
             RuntimeClass(r["vendor"], r["name"], r["handler"]) for r in d.get("runtimeClasses", [])
         ),
-        device_plugin=None
-        if plugin is None
-        else DevicePlugin(
-            doc=doc,
-            prefix=("devicePlugin",),
-            chart_repo=plugin["chart"]["repoURL"],
-            chart_name=plugin["chart"]["name"],
-            chart_version=plugin["chart"]["version"],
-            namespace=plugin.get("namespace", "nvidia-device-plugin"),
-            image=plugin["image"],
-            gfd=plugin.get("gfd", True),
-            nfd=plugin.get("nfd", True),
-            mig_strategy=plugin.get("migStrategy", "none"),
-            fail_on_init_error=plugin.get("failOnInitError", True),
-            device_list_strategy=plugin.get("deviceListStrategy", "envvar"),
-            device_id_strategy=plugin.get("deviceIDStrategy", "uuid"),
-            node_selector=dict(sorted(plugin.get("nodeSelector", {}).items())),
-            tolerations=_tolerations(plugin.get("tolerations", [])),
-        ),
+        device_plugin=None if plugin is None else _device_plugin(doc, plugin),
+        amd_device_plugin=None if amd_plugin is None else _amd_device_plugin(doc, amd_plugin),
         prefetch=Prefetch(
             doc=doc,
             prefix=("prefetch",),

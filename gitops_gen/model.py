@@ -87,6 +87,9 @@ class ArgoCD:
 
 @dataclass(frozen=True)
 class DevicePlugin(Spec):
+    """A GPU vendor's device plugin, deployed as its upstream Helm chart pinned by version."""
+
+    vendor: str = "nvidia"
     chart_repo: str = ""
     chart_name: str = ""
     chart_version: str = ""
@@ -136,9 +139,17 @@ class RepoConfig(Spec):
     node_selector_labels: tuple[str, ...] = ()
     argocd: ArgoCD | None = None
     runtime_classes: tuple[RuntimeClass, ...] = ()
-    device_plugin: DevicePlugin | None = None
+    device_plugin: DevicePlugin | None = None  # NVIDIA (`devicePlugin`)
+    amd_device_plugin: DevicePlugin | None = None  # AMD (`amdDevicePlugin`)
     prefetch: Prefetch | None = None
     gateway: Gateway | None = None
+
+    @property
+    def device_plugins(self) -> tuple[DevicePlugin, ...]:
+        return tuple(p for p in (self.device_plugin, self.amd_device_plugin) if p is not None)
+
+    def device_plugin_for(self, vendor: str) -> DevicePlugin | None:
+        return next((p for p in self.device_plugins if p.vendor == vendor), None)
 
     def runtime_class_for(self, vendor: str) -> RuntimeClass | None:
         return next((rc for rc in self.runtime_classes if rc.vendor == vendor), None)

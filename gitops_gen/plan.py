@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from gitops_gen.dump import dump_yaml
 from gitops_gen.engines import launch, model_path
 from gitops_gen.model import (
     GPU_RESOURCES,
+    DevicePlugin,
     Gateway,
     Lane,
     Location,
@@ -26,6 +27,7 @@ from gitops_gen.model import (
     RepoConfig,
     Toleration,
 )
+from gitops_gen.platform import chart_facts, plugin_values
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gitops-gen"}
 
@@ -455,25 +457,74 @@ def _dir_source(repo: Repo, path: str) -> dict[str, Any]:
     }
 
 
-def plan_device_plugin_values(repo: Repo) -> dict[str, Any]:
-    """Values for the upstream nvidia-device-plugin chart; only keys the chart defines."""
-    plugin = repo.config.device_plugin
-    assert plugin is not None
+def plan_device_plugin_values(
+    plugin: DevicePlugin, repo: Repo, nodes: Sequence[Node]
+) -> dict[str, Any]:
+    """Values for a vendor's upstream device-plugin chart; only keys the chart defines."""
     image = parse_image(plugin.image)
-    runtime_class = repo.config.runtime_class_for("nvidia")
-    values: dict[str, Any] = {
-        "image": {"repository": image.repository, "tag": image.tag_with_digest},
-        "runtimeClassName": runtime_class.name if runtime_class else None,
-        "migStrategy": plugin.mig_strategy,
-        "failOnInitError": plugin.fail_on_init_error,
-        "deviceListStrategy": plugin.device_list_strategy,
-        "deviceIDStrategy": plugin.device_id_strategy,
-        "nodeSelector": dict(plugin.node_selector),
-        "tolerations": [_toleration(t) for t in plugin.tolerations],
-        "gfd": {"enabled": plugin.gfd},
-        "nfd": {"enabled": plugin.nfd},
+    return plugin_values(
+        plugin, repo.config, nodes, image=(image.repository, image.tag_with_digest)
+    )
+
+
+# Cluster-scoped kinds a hand-written manifest may hold (the project must allow them).
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "APIService",
+        "ClusterIssuer",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CSIDriver",
+        "CustomResourceDefinition",
+        "IngressClass",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "NodeFeatureRule",
+        "PersistentVolume",
+        "PriorityClass",
+        "RuntimeClass",
+        "StorageClass",
+        "ValidatingWebhookConfiguration",
+        "VolumeSnapshotClass",
     }
-    return {k: v for k, v in values.items() if v is not None}
+)
+
+
+def plan_app_project(repo: Repo, cluster: str, server: str, vendors: set[str]) -> dict[str, Any]:
+    argocd = repo.config.argocd
+    assert argocd is not None
+    config = repo.config
+    plugins = [p for p in config.device_plugins if p.vendor in vendors]
+    manifests = [m for m in repo.manifests if m.cluster == cluster]
+    namespaces = {config.namespace, argocd.namespace, *(p.namespace for p in plugins)}
+    kinds = {("", "Namespace")}
+    if any(rc.vendor in vendors for rc in config.runtime_classes):
+        kinds.add(("node.k8s.io", "RuntimeClass"))
+    facts = chart_facts()
+    for plugin in plugins:
+        chart = facts.get(plugin.chart_name)
+        kinds.update(chart.cluster_kinds if chart else ())
+    for manifest in manifests:
+        data = manifest.data
+        kind = str(data.get("kind", ""))
+        api_version = str(data.get("apiVersion", ""))
+        metadata = data.get("metadata")
+        namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+        if kind in CLUSTER_SCOPED_KINDS:
+            kinds.add((api_version.rpartition("/")[0], kind))
+        elif isinstance(namespace, str):
+            namespaces.add(namespace)
+    return {
+        "name": argocd.project,
+        "namespace": argocd.namespace,
+        "labels": dict(MANAGED_BY),
+        "description": f"GPU lanes of cluster {cluster}, rendered by gitops-gen",
+        "sourceRepos": sorted({argocd.repo_url, *(p.chart_repo for p in plugins)}),
+        "destinations": [{"server": server, "namespace": ns} for ns in sorted(namespaces)],
+        "clusterResourceWhitelist": [
+            {"group": group, "kind": kind} for group, kind in sorted(kinds)
+        ],
+    }
 
 
 def plan_repo(repo: Repo) -> list[PlannedFile]:
@@ -584,15 +635,16 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
             server=server,
         )
         add("argocd/apps/manifests.yaml", first.where(), app, "application.yaml.j2")
-    plugin = config.device_plugin
-    if plugin is not None and "nvidia" in vendors:
+    for plugin in config.device_plugins:
+        if plugin.vendor not in vendors:
+            continue
         source = {
             "repoURL": plugin.chart_repo,
             "chart": plugin.chart_name,
             "targetRevision": plugin.chart_version,
             "helm": {
                 "releaseName": plugin.chart_name,
-                "valuesObject": plan_device_plugin_values(repo),
+                "valuesObject": plan_device_plugin_values(plugin, repo, nodes),
             },
         }
         app = _application(
@@ -605,6 +657,15 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
             create_namespace=True,
         )
         add(f"argocd/apps/{plugin.chart_name}.yaml", plugin.where(), app, "application.yaml.j2")
+    if argocd.project != "default":
+        # Nothing syncs under a project that does not exist: render it, allowing exactly
+        # the sources, namespaces and cluster-scoped kinds this cluster's apps deploy.
+        add(
+            "argocd/apps/appproject.yaml",
+            config_at("argocd", "project"),
+            plan_app_project(repo, cluster, server, vendors),
+            "appproject.yaml.j2",
+        )
     root = _application(
         k8s_name(cluster, "root"),
         repo=repo,

@@ -213,7 +213,26 @@ def test_device_plugin_is_a_pinned_chart_with_seed_values(tree: RenderedTree) ->
     values = source["helm"]["valuesObject"]
     assert values["image"]["tag"].startswith("v0.19.2@sha256:")
     assert values["runtimeClassName"] == "nvidia"
-    assert (values["gfd"], values["nfd"]) == ({"enabled": True}, {"enabled": True})
+    assert values["gfd"] == {"enabled": True}
+    assert values["nfd"]["enabled"] is True
+    # The bundled NFD worker must reach the tainted GPU node too (its own defaults do not).
+    assert {
+        "key": "workload.ai/dedicated",
+        "operator": "Equal",
+        "value": "gpu",
+        "effect": "NoSchedule",
+    } in values["nfd"]["worker"]["tolerations"]
+    # Placed on the GPU node by hostname: no NFD label has to exist first.
+    terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"
+    ]
+    assert terms == [
+        {
+            "matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": ["gpu-worker-1"]}
+            ]
+        }
+    ]
     assert values["migStrategy"] == "none"
     assert values["failOnInitError"] is True
     assert (values["deviceListStrategy"], values["deviceIDStrategy"]) == ("envvar", "uuid")
