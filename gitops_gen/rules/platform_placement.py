@@ -1,0 +1,213 @@
+"""Every GPU node gets its vendor's device plugin, and the plugin's pods can run there.
+
+A lane's GPU exists for Kubernetes only once the device plugin runs on the node. Seen in
+the field: a node tainted `nvidia.com/gpu=present:NoSchedule` with `tolerations: []` in
+the chart values (the chart then drops its own default toleration); the chart's default
+node affinity asking for NFD labels that the bundled NFD worker can never add because it
+does not tolerate the node's taints; an AMD card with no AMD device plugin at all. In
+each case every lane stays Pending and nothing else says why.
+
+The rule renders each chart's pod placement the way Helm would (chart defaults merged
+with the rendered values; see gitops_gen/platform.py) and schedules every DaemonSet
+against every GPU node of its vendor. It also reports a label that
+`conventions.nodeSelectorLabels` selects lanes by but a node lacks: the lanes' node
+selector would silently lose it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitops_gen.checker import CheckContext
+from gitops_gen.findings import Hit, Severity
+from gitops_gen.inventory import get
+from gitops_gen.model import DevicePlugin, Node
+from gitops_gen.platform import chart_facts, gpu_nodes, schedule_platform
+
+ID = "platform-placement"
+SEVERITY = Severity.BLOCK
+REMEDIATION = (
+    "Make the device plugin reach every GPU node: configure the vendor's plugin in "
+    "gitops-gen.yaml (devicePlugin / amdDevicePlugin), and give its nodeSelector only labels "
+    "the nodes carry in hardware/ (gitops-gen tolerates the nodes' taints and selects them "
+    "by hostname itself)."
+)
+OPTIONS: Mapping[str, Any] = {}
+LANE_SCOPED = False
+
+CONFIG_KEYS = {"nvidia": "devicePlugin", "amd": "amdDevicePlugin"}
+# Images of the upstream plugins, for a plugin deployed by hand from manifests/.
+PLUGIN_IMAGES = {"nvidia": "k8s-device-plugin", "amd": "rocm/k8s-device-plugin"}
+
+
+def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
+    config = ctx.repo.config
+    lane_nodes = {lane.node for lane in ctx.repo.lanes.values()}
+    for cluster in config.clusters:
+        nodes = sorted(
+            (n for n in ctx.repo.nodes.values() if n.cluster == cluster.name),
+            key=lambda n: n.name,
+        )
+        vendors = sorted({g.vendor for n in nodes if n.name in lane_nodes for g in n.gpus})
+        for vendor in vendors:
+            plugin = config.device_plugin_for(vendor)
+            if plugin is None:
+                yield from _missing_plugin(ctx, cluster.name, vendor, nodes)
+                continue
+            yield from _check_plugin(ctx, cluster.name, plugin, nodes)
+        yield from _selector_labels(ctx, [n for n in nodes if n.name in lane_nodes])
+        yield from _projects(ctx, cluster.name)
+
+
+def _missing_plugin(
+    ctx: CheckContext, cluster: str, vendor: str, nodes: list[Node]
+) -> Iterator[Hit]:
+    hand_written = any(
+        obj.kind == "DaemonSet"
+        and obj.cluster == cluster
+        and any(
+            PLUGIN_IMAGES[vendor] in str(c.get("image", ""))
+            for c in get(obj.data, ("spec", "template", "spec", "containers"), []) or []
+            if isinstance(c, dict)
+        )
+        for obj in ctx.inventory.objects
+        if obj.doc is not None
+    )
+    if hand_written:
+        return
+    for node in nodes:
+        if node.gpus_of(vendor):
+            yield Hit(
+                f"node {node.name} has {vendor} GPUs but no {vendor} device plugin is deployed: "
+                f"its lanes stay Pending (add {CONFIG_KEYS[vendor]} to gitops-gen.yaml)",
+                node.where("gpus"),
+                f"Node/{node.name}",
+            )
+
+
+def _rendered_values(ctx: CheckContext, cluster: str, plugin: DevicePlugin) -> Mapping[str, Any]:
+    """The chart values exactly as rendered into the plugin's Application."""
+    for obj in ctx.inventory.objects:
+        if obj.kind != "Application" or obj.cluster != cluster or obj.doc is not None:
+            continue
+        source = get(obj.data, ("spec", "source"), {})
+        if isinstance(source, dict) and source.get("chart") == plugin.chart_name:
+            values = get(source, ("helm", "valuesObject"), {})
+            return values if isinstance(values, dict) else {}
+    return {}
+
+
+def _check_plugin(
+    ctx: CheckContext, cluster: str, plugin: DevicePlugin, nodes: list[Node]
+) -> Iterator[Hit]:
+    key = CONFIG_KEYS[plugin.vendor]
+    app = f"Application/{plugin.chart_name}"
+    chart = chart_facts().get(plugin.chart_name)
+    if chart is None:
+        known = ", ".join(sorted(chart_facts()))
+        yield Hit(
+            f"{key}.chart.name {plugin.chart_name!r} is not a chart gitops-gen knows how to "
+            f"place (known: {known}): its pods may never reach the GPU nodes",
+            plugin.where("chart", "name"),
+            app,
+            severity=Severity.WARN,
+        )
+        return
+    if chart.vendor != plugin.vendor:
+        yield Hit(
+            f"{key} uses the {chart.vendor} chart {plugin.chart_name!r}",
+            plugin.where("chart", "name"),
+            app,
+        )
+        return
+    if plugin.chart_version not in chart.checked_versions:
+        yield Hit(
+            f"{key}.chart.version {plugin.chart_version}: the placement of "
+            f"{plugin.chart_name} was checked for {', '.join(chart.checked_versions)}; "
+            "verify its DaemonSets' nodeSelector, affinity and tolerations did not change",
+            plugin.where("chart", "version"),
+            app,
+            severity=Severity.WARN,
+        )
+    targets = gpu_nodes(plugin, nodes)
+    for miss in schedule_platform(plugin, _rendered_values(ctx, cluster, plugin), targets):
+        field = "nodeSelector" if any("nodeSelector" in r for r in miss.reasons) else "chart"
+        yield Hit(
+            f"DaemonSet {miss.daemon_set} of chart {plugin.chart_name} cannot run on node "
+            f"{miss.node.name}: {'; '.join(miss.reasons)}; the node's {plugin.vendor} GPUs "
+            "are never advertised and its lanes stay Pending",
+            plugin.where(field)
+            if field == "nodeSelector" and plugin.node_selector
+            else plugin.where(),
+            app,
+        )
+
+
+def _selector_labels(ctx: CheckContext, nodes: list[Node]) -> Iterator[Hit]:
+    config = ctx.repo.config
+    for node in nodes:
+        missing = [k for k in config.node_selector_labels if k not in node.labels]
+        if missing:
+            yield Hit(
+                f"conventions.nodeSelectorLabels selects lanes by {', '.join(missing)}, but "
+                f"node {node.name} has no such label in hardware/: its lanes' nodeSelector "
+                "would silently lose it (add the label to the node, or drop it from "
+                "conventions.nodeSelectorLabels)",
+                node.where("labels") if node.labels else node.where(),
+                f"Node/{node.name}",
+            )
+
+
+def _projects(ctx: CheckContext, cluster: str) -> Iterator[Hit]:
+    """Every Application's project exists and admits its source and destination."""
+    objects = [o for o in ctx.inventory.objects if o.cluster == cluster]
+    projects = {o.name: o for o in objects if o.kind == "AppProject"}
+    for app in (o for o in objects if o.kind == "Application"):
+        spec = app.data.get("spec") or {}
+        if not isinstance(spec, dict):
+            continue
+        name = str(spec.get("project") or "default")
+        where = app.where("spec", "project")
+        if app.doc is None:
+            where = ctx.repo.config.where("argocd", "project")
+        if name == "default":
+            continue
+        project = projects.get(name)
+        if project is None:
+            yield Hit(
+                f"{app.ident} uses Argo CD project {name!r}, which nothing creates: nothing "
+                "in it syncs (gitops-gen renders the project set in argocd.project; a "
+                "hand-written Application needs an AppProject in manifests/ or project default)",
+                where,
+                app.ident,
+            )
+            continue
+        yield from _admits(project.data.get("spec") or {}, app, spec, where)
+
+
+def _admits(project: Any, app: Any, spec: Mapping[str, Any], where: Any) -> Iterator[Hit]:
+    if not isinstance(project, dict):
+        return
+    repos = [str(r) for r in project.get("sourceRepos") or []]
+    source = spec.get("source") or {}
+    repo_url = str(source.get("repoURL", "")) if isinstance(source, dict) else ""
+    if repo_url and "*" not in repos and repo_url not in repos:
+        yield Hit(
+            f"{app.ident}: project does not allow source repo {repo_url}",
+            where,
+            app.ident,
+        )
+    destination = spec.get("destination") or {}
+    namespace = str(destination.get("namespace", "")) if isinstance(destination, dict) else ""
+    allowed = {
+        str(d.get("namespace", ""))
+        for d in project.get("destinations") or []
+        if isinstance(d, dict)
+    }
+    if namespace and "*" not in allowed and namespace not in allowed:
+        yield Hit(
+            f"{app.ident}: project does not allow destination namespace {namespace}",
+            where,
+            app.ident,
+        )
