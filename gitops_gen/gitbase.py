@@ -50,13 +50,19 @@ def build_at(root: Path, ref: str) -> Build:
 
 
 def _at(root: Path, ref: str, read: Callable[[Path], T]) -> T:
+    # The specs may live in a subdirectory of the git repo (a monorepo's deploy/): work
+    # from the top, with paths made of the subdirectory's prefix.
+    top = Path(_git(root, "rev-parse", "--show-toplevel").decode().strip())
     prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
-    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    listed = _git(root, "ls-tree", "--name-only", ref, "--", *(prefix + p for p in SPEC_PATHS))
+    try:
+        _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    except GitError:
+        raise GitError(f"unknown revision {ref!r}: no such branch, tag or commit") from None
+    listed = _git(top, "ls-tree", "--name-only", ref, "--", *(prefix + p for p in SPEC_PATHS))
     present = [line for line in listed.decode().splitlines() if line]
     if not present:
         raise GitError(f"{ref}: no gitops-gen specs under {prefix or './'}")
-    archive = _git(root, "archive", "--format=tar", ref, "--", *present)
+    archive = _git(top, "archive", "--format=tar", ref, "--", *present)
     with tempfile.TemporaryDirectory(prefix="gitops-gen-base-") as tmp:
         _extract(archive, Path(tmp))
         try:
