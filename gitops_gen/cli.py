@@ -14,7 +14,16 @@ import click
 from gitops_gen import __version__
 from gitops_gen.build import build_repo
 from gitops_gen.checker import as_rule
-from gitops_gen.errors import EXIT_PASS, EXIT_STALE, GitopsGenError, InputError
+from gitops_gen.errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_ENVIRONMENT,
+    EXIT_PASS,
+    EXIT_STALE,
+    GitopsGenError,
+    InputError,
+    UsageProblem,
+    describe_os_error,
+)
 from gitops_gen.findings import exit_code
 from gitops_gen.schema import SCHEMA_FILES, schema_text
 from gitops_gen.writer import compare_tree, write_tree
@@ -42,6 +51,11 @@ def _run(action: Callable[[], int]) -> None:
         code = exc.exit_code
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:
+        code = _broken_pipe()
+    except OSError as exc:  # the machine, not the input: disk full, no permission, ...
+        click.echo(f"gitops-gen: {describe_os_error(exc, Path.cwd())}", err=True)
+        code = EXIT_ENVIRONMENT
     except Exception as exc:  # a bug in gitops-gen, not bad input
         if os.environ.get("GITOPS_GEN_DEBUG"):
             raise
@@ -51,7 +65,19 @@ def _run(action: Callable[[], int]) -> None:
             err=True,
         )
         code = EXIT_INTERNAL
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _broken_pipe()
     sys.exit(code)
+
+
+def _broken_pipe() -> int:
+    """The reader went away (`gitops-gen explain X | head -1`): stop quietly, as a tool
+    killed by SIGPIPE would, and keep Python from complaining while it exits."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,7 +176,7 @@ def _today(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-06-12") from None
+        raise UsageProblem(f"--today: {value!r} is not a date like 2026-06-12") from None
 
 
 @main.command()
@@ -440,6 +466,9 @@ def fit_command(root: Path, names: tuple[str, ...]) -> int:
 
     repo = load_repo(root)
     lanes = [find_lane(repo, n) for n in names] or list(repo.lanes.values())
+    if not lanes:
+        click.echo("fit: no lanes in lanes/; add one (gitops-gen init scaffolds a repo).")
+        return EXIT_PASS
     width = max(len(lane.name) for lane in lanes) + 2
     click.echo(
         f"{'lane':{width}} {'engine':8} {'ctx':>7} {'weights':>8} {'KV':>6} "

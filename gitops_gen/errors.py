@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
 
 EXIT_PASS = 0
 EXIT_STALE = 1
 EXIT_INVALID = 2
+EXIT_ENVIRONMENT = 4  # the machine, not the input: a full disk, no permission, no git
+EXIT_BROKEN_PIPE = 141  # the reader of our output went away (`| head`), as after SIGPIPE
 EXIT_WARN = 10
 EXIT_BLOCK = 20
 
@@ -45,7 +49,30 @@ class InputError(GitopsGenError):
         return [str(p) for p in self.problems]
 
 
+class UsageProblem(GitopsGenError):
+    """A command-line argument is not what the command takes."""
+
+
 class TemplateError(GitopsGenError):
     """A bug in a packaged template, reported as template:line."""
 
     exit_code = EXIT_INVALID
+
+
+class EnvironmentProblem(GitopsGenError):
+    """The machine stopped the run (a full disk, a missing permission, a missing tool)."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+def describe_os_error(exc: OSError, root: str | os.PathLike[str] | None = None) -> str:
+    """One line for an OSError: what failed, on which path, why; never file content."""
+    shown = ""
+    if exc.filename is not None:
+        shown = os.fsdecode(exc.filename)
+        if root is not None:
+            with contextlib.suppress(ValueError):
+                shown = os.path.relpath(shown, os.fspath(root))
+        shown = f" {shown}"
+    reason = exc.strerror or type(exc).__name__
+    return f"cannot read or write{shown}: {reason}; nothing was changed"

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_gen.errors import GitopsGenError
+from gitops_gen.errors import EnvironmentProblem, GitopsGenError
 from gitops_gen.render import HEADER_PREFIX
 
 
@@ -45,16 +46,28 @@ def _is_generated(path: Path) -> bool:
 
 
 def _scan(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
-    """Files under out_dir split into (generated, foreign), by relative POSIX path."""
+    """Files under out_dir split into (generated, foreign), by relative POSIX path.
+
+    Foreign entries are regular files and symbolic links (a linked folder is kept as the
+    link); anything else (a FIFO, a socket, a device) cannot be carried over safely."""
     generated: dict[str, Path] = {}
     foreign: dict[str, Path] = {}
     if not out_dir.is_dir():
         return generated, foreign
-    for dirpath, _dirs, names in os.walk(out_dir):
-        for name in names:
+    for dirpath, dirs, names in os.walk(out_dir):
+        linked = [d for d in dirs if (Path(dirpath) / d).is_symlink()]
+        for name in linked:
+            dirs.remove(name)
+        for name in [*names, *linked]:
             path = Path(dirpath) / name
             rel = path.relative_to(out_dir).as_posix()
-            is_ours = path.is_file() and not path.is_symlink() and _is_generated(path)
+            mode = path.lstat().st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                raise ForeignFileError(
+                    f"{out_dir.name}/{rel}: is not a regular file or link (a FIFO, socket or "
+                    "device); gitops-gen cannot carry it over: remove it"
+                )
+            is_ours = stat.S_ISREG(mode) and _is_generated(path)
             (generated if is_ours else foreign)[rel] = path
     return generated, foreign
 
@@ -99,13 +112,17 @@ def _refuse_foreign_collisions(
 
 def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
     """Make out_dir hold exactly `files` plus the foreign files it already had."""
+    recover_interrupted(out_dir)
     generated, foreign = _scan(out_dir)
     diff = _compare(out_dir, files, generated, foreign)
     if diff.clean:
         return diff
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    staging: Path | None = None
     try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        # mkdtemp makes a private (0700) folder; rendered/ is an ordinary one.
+        os.chmod(staging, 0o777 & ~_umask())
         for rel, text in files.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -115,18 +132,52 @@ def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target, follow_symlinks=False)
         _swap(staging, out_dir)
+    except OSError as exc:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise EnvironmentProblem(
+            f"cannot write {out_dir.name}/: {exc.strerror or type(exc).__name__}; "
+            f"{out_dir.name}/ was left as it was"
+        ) from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     return diff
 
 
+def recover_interrupted(out_dir: Path) -> None:
+    """Clean up after a render that was killed midway: put back a tree caught between the
+    two renames of the swap, and remove the staging and retired trees left beside it."""
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return
+    retired = sorted(parent.glob(f".{out_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if not out_dir.exists() and retired:
+        os.rename(retired.pop(), out_dir)
+    for leftover in [*retired, *parent.glob(f".{out_dir.name}.tmp-*")]:
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_file_atomic(path: Path, text: str) -> None:
-    """Replace one file in a single rename: readers see the old text or the new, never half."""
+    """Replace one file in a single rename: readers see the old text or the new, never half.
+    The file keeps its mode (mkstemp alone would leave it private)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,44 @@
+"""Ordinary input and the environment never end in exit 3 ("a bug in gitops-gen")."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import Result, _console_script
+
+
+def test_fit_with_no_lanes_says_so(example: Path, cli: Callable[..., Result]) -> None:
+    for lane in (example / "lanes").iterdir():
+        lane.unlink()
+    result = cli("fit", cwd=example)
+    assert (result.code, result.out.strip()) == (
+        0,
+        "fit: no lanes in lanes/; add one (gitops-gen init scaffolds a repo).",
+    )
+
+
+def test_a_date_in_the_wrong_form_is_a_usage_error(
+    example: Path, cli: Callable[..., Result]
+) -> None:
+    for command in ("check", "preflight qwen36-35b-gguf-fast", "switch vllm-rollback --dry-run"):
+        result = cli(*command.split(), "--today", "31/12/2026", cwd=example)
+        assert result.code == 2, (command, result.err)
+        assert result.err.strip() == (
+            "gitops-gen: --today: '31/12/2026' is not a date like 2026-06-12"
+        )
+
+
+def test_a_reader_that_goes_away_is_not_a_crash(example: Path) -> None:
+    """`gitops-gen explain placement | head -1`: exit 141, as after SIGPIPE, and quiet."""
+    for args in (["explain", "placement"], ["rules"], ["schema", "lane"], ["check"]):
+        proc = subprocess.Popen(
+            [*_console_script(), *args], cwd=example, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before anything is written
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+        assert proc.returncode == 141, (args, err)
+        assert err == "", (args, err)
