@@ -21,6 +21,13 @@ KeyPath = tuple[str | int, ...]
 
 # An alias-heavy document ("billion laughs") must not explode in memory.
 _MAX_NODES = 200_000
+# Bounds checked on the raw text, before any parsing: composing YAML costs ~4 us a node,
+# so a 40 MB list would hold the pre-commit hook for minutes. Each node needs a comma or
+# a line of its own, so those bound the nodes a text can hold (aliases aside, counted
+# while building).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+_MAX_SEPARATORS = 250_000
+_MAX_DEPTH = 64
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -75,6 +82,8 @@ class _Builder:
         self.count += 1
         if self.count > _MAX_NODES:
             raise _TooLarge
+        if len(path) > _MAX_DEPTH:
+            raise _TooDeep(node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -154,6 +163,11 @@ class _TooLarge(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
 def parse_yaml(text: str, *, file: str) -> SourceDoc:
     """Parse one YAML document; every problem becomes an InputError with file:line."""
     docs = parse_yaml_documents(text, file=file)
@@ -167,6 +181,19 @@ def parse_yaml(text: str, *, file: str) -> SourceDoc:
 
 def parse_yaml_documents(text: str, *, file: str) -> list[SourceDoc]:
     """Parse every document of a YAML stream (hand-written manifests keep several)."""
+    separators = text.count(",") + text.count("\n")
+    if separators > _MAX_SEPARATORS:
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    1,
+                    "",
+                    f"too large to be a spec: {separators} lines and commas (at most "
+                    f"{_MAX_SEPARATORS})",
+                )
+            ]
+        )
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
@@ -188,6 +215,10 @@ def parse_yaml_documents(text: str, *, file: str) -> list[SourceDoc]:
             raise InputError(
                 [Problem(file, 1, "", "document too large (too many nodes or aliases)")]
             ) from None
+        except _TooDeep as exc:
+            raise InputError(
+                [Problem(file, exc.line, "", f"nested deeper than {_MAX_DEPTH} levels")]
+            ) from None
         problems.extend(builder.problems)
         builder.lines[()] = node.start_mark.line + 1
         docs.append(SourceDoc(file=file, data=data, lines=builder.lines))
@@ -202,9 +233,33 @@ def read_yaml(root: Path, relpath: str) -> SourceDoc:
 
 
 def read_text(root: Path, relpath: str) -> str:
-    """The UTF-8 text of `root/relpath`; unreadable files are input errors, not tracebacks."""
+    """The UTF-8 text of `root/relpath`; unreadable files are input errors, not tracebacks.
+
+    A file that is a link leading outside the repo is refused before it is read, so its
+    content can never reach an error message; so is a file too large to be a spec."""
+    path = root / relpath
     try:
-        raw = (root / relpath).read_bytes()
+        real = path.resolve()
+        if not real.is_relative_to(root.resolve()):
+            raise InputError(
+                [Problem(relpath, 0, "", "is a link to a file outside the repo; not read")]
+            )
+        size = real.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                [
+                    Problem(
+                        relpath,
+                        0,
+                        "",
+                        f"is {size // (1024 * 1024)} MiB; spec files are at most "
+                        f"{MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                    )
+                ]
+            )
+        if not real.is_file():
+            raise InputError([Problem(relpath, 0, "", "is not a regular file")])
+        raw = real.read_bytes()
     except FileNotFoundError:
         raise InputError([Problem(relpath, 0, "", "file not found")]) from None
     except OSError as exc:

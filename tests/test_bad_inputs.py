@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_gen.errors import InputError
 from tests.conftest import Result, edit
 
 FAST = "lanes/qwen36-35b-gguf-fast.yaml"
@@ -289,3 +290,75 @@ def test_random_mutations_never_crash(tmp_path: Path) -> None:
             outcomes["invalid"] += 1
         (repo / rel).write_text(original)
     assert outcomes["findings"] > 10 and outcomes["invalid"] > 10, outcomes
+
+
+def test_a_huge_list_is_refused_before_it_is_parsed(
+    example: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 40 MB lane file holding a 20-million-item list used to hold `check` for minutes
+    at 1.7 GB: the text is bounded before the YAML parser ever sees it."""
+    import yaml
+
+    from gitops_gen.loader import load_repo
+
+    lane = example / "lanes" / "qwen36-35b-gguf-fast.yaml"
+    lane.write_text(lane.read_text() + "x: [" + ",".join("1" for _ in range(20_000_000)) + "]\n")
+
+    real_compose = yaml.compose_all
+
+    def small_only(text: str, *args: object, **kwargs: object) -> object:
+        assert len(text) < 1_000_000, "the YAML parser was handed the huge file"
+        return real_compose(text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yaml, "compose_all", small_only)
+    with pytest.raises(InputError) as raised:
+        load_repo(example)
+    assert raised.value.lines() == [
+        "lanes/qwen36-35b-gguf-fast.yaml: is 38 MiB; spec files are at most 16 MiB"
+    ]
+    # Under the size bound, the number of nodes the text can hold is bounded too.
+    lane.write_text(
+        lane.read_text()[:2000] + "\nx: [" + ",".join("1" for _ in range(2_000_000)) + "]\n"
+    )
+    with pytest.raises(InputError) as raised:
+        load_repo(example)
+    (line,) = raised.value.lines()
+    assert line.startswith("lanes/qwen36-35b-gguf-fast.yaml:1: too large to be a spec: ")
+    assert line.endswith("lines and commas (at most 250000)")
+
+
+def test_a_file_over_the_size_bound_is_not_read(example: Path) -> None:
+    from gitops_gen.loader import load_repo
+
+    lane = example / "lanes" / "qwen36-35b-gguf-fast.yaml"
+    lane.write_text(lane.read_text() + "#" + "x" * (17 * 1024 * 1024) + "\n")
+    with pytest.raises(InputError) as raised:
+        load_repo(example)
+    assert raised.value.lines() == [
+        "lanes/qwen36-35b-gguf-fast.yaml: is 17 MiB; spec files are at most 16 MiB"
+    ]
+
+
+def test_deep_nesting_is_one_line(example: Path) -> None:
+    from gitops_gen.loader import load_repo
+
+    lane = example / "lanes" / "qwen36-35b-gguf-fast.yaml"
+    lane.write_text(lane.read_text() + "x: " + "[" * 500 + "]" * 500 + "\n")
+    with pytest.raises(InputError) as raised:
+        load_repo(example)
+    (line,) = raised.value.lines()
+    assert line.startswith("lanes/qwen36-35b-gguf-fast.yaml:")
+    assert line.endswith("nested deeper than 64 levels")
+
+
+def test_a_spec_linking_outside_the_repo_is_refused_unread(
+    example: Path, cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:TOPSECRET:/root:/bin/bash\n")
+    lane = example / "lanes" / "stolen.yaml"
+    lane.symlink_to(secret)
+    result = cli("check", cwd=example)
+    assert result.code == 2
+    assert "lanes/stolen.yaml: is a link to a file outside the repo; not read" in result.err
+    assert "TOPSECRET" not in result.err + result.out
