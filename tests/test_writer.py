@@ -228,3 +228,34 @@ def test_an_unwritable_repo_root_is_exit_4(example: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 4, result.output
     assert "Permission denied" in result.output
     assert "Traceback" not in result.output
+
+
+def test_rendered_path_on_a_spec_path_is_refused(example: Path, cli: Callable[..., Result]) -> None:
+    config = example / "gitops-gen.yaml"
+    lock_before = (example / "models.lock.yaml").read_bytes()
+    for target in ("models.lock.yaml", "lanes/out", "hardware"):
+        edit(config, "  project: default\n", f"  project: default\n  renderedPath: {target}\n")
+        result = cli("render", cwd=example)
+        assert result.code == 2, (target, result.err)
+        assert "argocd.renderedPath" in result.err and "a spec path" in result.err
+        config.write_text(config.read_text().replace(f"  renderedPath: {target}\n", ""))
+    assert (example / "models.lock.yaml").read_bytes() == lock_before
+
+
+def test_rendered_path_through_a_link_is_refused(
+    example: Path, cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (example / "deploy").symlink_to(outside, target_is_directory=True)
+    edit(
+        example / "gitops-gen.yaml",
+        "  project: default\n",
+        "  project: default\n  renderedPath: deploy/rendered\n",
+    )
+    result = cli("render", cwd=example)
+    assert result.code == 2
+    assert result.err.startswith(
+        "gitops-gen.yaml:16: argocd.renderedPath: deploy is a link; refused"
+    ), result.err
+    assert list(outside.iterdir()) == []
