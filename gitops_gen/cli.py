@@ -550,9 +550,7 @@ def fit_adhoc(engine: str, size: str | None, vram: str | None, knobs: dict[str, 
         serve.update(ctxSize=knobs["ctx"], kvCacheType=knobs["cache"])
     else:
         serve.update(ctxSize=knobs["ctx"], cacheTypeK=knobs["cache"], cacheTypeV=knobs["cache"])
-    result = estimate(
-        engine, arch, _size_bytes(size), serve, _size_bytes(vram) / MIB, params_b=knobs["params"]
-    )
+    result = estimate(engine, arch, _size_bytes(size), serve, _size_bytes(vram) / MIB)
     assert result is not None
     click.echo(
         f"weights {result.weights_mib:.0f} MiB, KV cache {result.kv_cache_mib:.0f} MiB, "

@@ -478,6 +478,7 @@ def _models(doc: SourceDoc) -> dict[str, ModelLock]:
                 attention_heads=arch.get("attentionHeads"),
                 hidden_size=arch.get("hiddenSize"),
                 vocab_size=arch.get("vocabSize"),
+                intermediate_size=arch.get("intermediateSize"),
             ),
         )
     return result

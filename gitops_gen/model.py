@@ -258,6 +258,7 @@ class Architecture:
     attention_heads: int | None = None
     hidden_size: int | None = None
     vocab_size: int | None = None
+    intermediate_size: int | None = None  # MLP width per token (MoE: expert width x top-k)
 
 
 @dataclass(frozen=True)

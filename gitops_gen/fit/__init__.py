@@ -10,9 +10,15 @@ serve settings:
 - Ollama: llama.cpp underneath, but it reserves its own graph estimate,
   4 x batch x context x (heads + 1) bytes, and passes num_ctx x OLLAMA_NUM_PARALLEL as
   the context: this is why a 70B at 32k spills to the CPU on 48 GB where 16k fits.
-- vLLM: takes gpu_memory_utilization x VRAM, keeps weights, the profiled activation
-  peak, non-torch memory and CUDA graphs, and gives the rest to the KV cache; it
-  refuses to start when one max_model_len sequence does not fit in it.
+- vLLM: takes gpu_memory_utilization x VRAM, keeps the weights (per tensor-parallel
+  rank), the activation peak of its profiling run and the non-torch memory (NCCL buffers
+  when TP > 1), and gives the rest to the KV cache; it refuses to start when one
+  max_model_len sequence does not fit in it. The profiling run is one forward pass of
+  max_num_batched_tokens tokens and (V1) a sampler pass over max_num_seqs rows of
+  float32 logits: whichever is larger is the activation peak. CUDA graphs are captured
+  after the KV cache is sized (out of the 1 - utilization headroom) until vLLM 0.21,
+  which profiles them and takes them from the KV space. The constants and their
+  sources are in tests/data/vllm-runs.yaml.
 
 Numbers are MiB (2^20 bytes). Tensor parallel and multi-GPU lanes are sized per GPU.
 """
@@ -20,6 +26,7 @@ Numbers are MiB (2^20 bytes). Tensor parallel and multi-GPU lanes are sized per 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,12 +62,34 @@ VLLM_GPU_MEMORY_UTILIZATION = 0.9
 CUDA_CONTEXT_MIB = 350.0
 # llama.cpp compute buffer with flash attention: a floor plus the KQ mask.
 FA_COMPUTE_BASE_MIB = 256.0
-# vLLM's profiled activation peak: an empirical fit over published H100 runs
-# (llm-d benchmark: 4.76 GiB for an 8B, 7.38 GiB for a 20.9B MoE), rounded.
-VLLM_ACTIVATION_BASE_GIB = 3.0
-VLLM_ACTIVATION_PER_BPARAM_GIB = 0.2
-VLLM_NON_TORCH_GIB = 0.13
-VLLM_CUDA_GRAPHS_GIB = 0.4
+# vLLM's scheduler defaults where the lane sets neither max_num_batched_tokens nor
+# max_num_seqs (vllm/engine/arg_utils.py, online serving): V1 uses 8192 tokens and 1024
+# sequences on GPUs of 70 GiB and more except the A100, else 2048 and 256. V0 (before
+# 0.8) profiled max(max_model_len, 2048) tokens, or 512 with chunked prefill, which it
+# turned on by itself above 32k, and 256 sequences.
+VLLM_V1_FROM = (0, 8, 0)
+VLLM_BIG_GPU_MIB = 70 * 1024
+VLLM_BIG_GPU_BATCHED_TOKENS, VLLM_BIG_GPU_SEQS = 8192, 1024
+VLLM_BATCHED_TOKENS, VLLM_SEQS = 2048, 256
+VLLM_V0_CHUNKED_ABOVE, VLLM_V0_CHUNK = 32768, 512
+# Activation bytes per batched token in the profiling forward pass: 3 x intermediate
+# width (per rank) + 16 x hidden size. Fitted on two runs whose peak is the forward pass
+# (Llama-3.1-8B at 20000 tokens on vLLM V0, CodeLlama-7B at 8192 on 0.19.0).
+VLLM_FORWARD_BYTES_PER_INTERMEDIATE = 3
+VLLM_FORWARD_BYTES_PER_HIDDEN = 16
+# The V1 sampler pass: float32 logits, their sorted copy and int64 sort indices per row
+# (16 bytes per vocabulary entry); V0 kept the float32 logits only.
+VLLM_SAMPLER_BYTES, VLLM_V0_SAMPLER_BYTES = 16, 4
+# Memory vLLM counts outside torch's allocator during profiling: 0.25 GiB on one GPU,
+# about 2.1 GiB per GPU with tensor parallelism (NCCL and all-reduce buffers).
+VLLM_NON_TORCH_GIB, VLLM_NON_TORCH_TP_GIB = 0.25, 2.1
+# CUDA graphs: 0.5-1.9 GiB captured per GPU on H100 (vLLM 0.19.0 logs, 1.0 typical);
+# counted in the KV budget from 0.21.0 (VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1).
+VLLM_CUDA_GRAPHS_GIB = 1.0
+VLLM_GRAPHS_PROFILED_FROM = (0, 21, 0)
+# Fallbacks when a lock does not give the widths the activation needs.
+DEFAULT_VOCAB = 152064
+DEFAULT_FFN_RATIO = 4
 # Query heads per KV head when a lock does not say (grouped-query attention).
 DEFAULT_GQA_RATIO = 8
 
@@ -196,6 +225,53 @@ def ollama(
     )
 
 
+def vllm_version(text: str | None) -> tuple[int, ...] | None:
+    """(0, 12, 0) from "0.12.0" or "v0.12.0rc1"; None when unknown (taken as current)."""
+    match = re.match(r"v?(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    return tuple(int(part or 0) for part in match.groups()) if match else None
+
+
+def vllm_activation(
+    arch: Architecture,
+    serve: Mapping[str, Any],
+    vram_mib: float,
+    *,
+    tp: int = 1,
+    version: tuple[int, ...] | None = None,
+    gpu_name: str = "",
+) -> tuple[float, int, int, list[str]]:
+    """(activation peak in MiB, batched tokens, sequences, notes) of vLLM's profiling run."""
+    notes: list[str] = []
+    v1 = version is None or version >= VLLM_V1_FROM
+    max_len = int(serve.get("maxModelLen") or arch.context_length or 4096)
+    tokens = serve.get("maxNumBatchedTokens")
+    seqs = serve.get("maxNumSeqs")
+    if v1:
+        big = vram_mib >= VLLM_BIG_GPU_MIB and "a100" not in gpu_name.lower()
+        default_tokens = VLLM_BIG_GPU_BATCHED_TOKENS if big else VLLM_BATCHED_TOKENS
+        default_seqs = VLLM_BIG_GPU_SEQS if big else VLLM_SEQS
+    else:
+        chunked = max_len > VLLM_V0_CHUNKED_ABOVE
+        default_tokens = VLLM_V0_CHUNK if chunked else max(max_len, VLLM_BATCHED_TOKENS)
+        default_seqs = VLLM_SEQS
+    if tokens is None:
+        notes.append(f"maxNumBatchedTokens unset: vLLM's default {default_tokens}")
+    if seqs is None:
+        notes.append(f"maxNumSeqs unset: vLLM's default {default_seqs}")
+    batched = int(tokens or default_tokens)
+    rows = min(int(seqs or default_seqs), batched)
+    hidden = arch.hidden_size or _heads(arch) * arch.head_dim
+    width = arch.intermediate_size or DEFAULT_FFN_RATIO * hidden
+    vocab = arch.vocab_size or DEFAULT_VOCAB
+    if arch.vocab_size is None:
+        notes.append(f"vocabSize unset: assumed {vocab}")
+    forward = batched * (
+        VLLM_FORWARD_BYTES_PER_INTERMEDIATE * width / tp + VLLM_FORWARD_BYTES_PER_HIDDEN * hidden
+    )
+    sampler = rows * vocab * (VLLM_SAMPLER_BYTES if v1 else VLLM_V0_SAMPLER_BYTES)
+    return max(forward, sampler) / MIB, batched, rows, notes
+
+
 def vllm(
     arch: Architecture,
     size_bytes: int,
@@ -203,16 +279,22 @@ def vllm(
     vram_mib: float,
     *,
     gpus: int = 1,
-    params_b: float | None = None,
+    engine_version: str | None = None,
+    gpu_name: str = "",
 ) -> FitEstimate:
+    """vLLM's KV space per GPU: `vram_mib` is the card's total as vLLM sees it."""
     tp = int(serve.get("tensorParallelSize", gpus))
+    version = vllm_version(engine_version)
     utilization = float(serve.get("gpuMemoryUtilization", VLLM_GPU_MEMORY_UTILIZATION))
     budget = vram_mib * utilization
     weights = size_bytes / tp / MIB
-    params = params_b if params_b is not None else size_bytes / 2 / 1e9
-    activation = (VLLM_ACTIVATION_BASE_GIB + VLLM_ACTIVATION_PER_BPARAM_GIB * params) * GIB / MIB
-    overhead = (VLLM_NON_TORCH_GIB + VLLM_CUDA_GRAPHS_GIB) * GIB / MIB
-    kv_space = budget - weights - activation - overhead
+    activation, batched, rows, notes = vllm_activation(
+        arch, serve, vram_mib, tp=tp, version=version, gpu_name=gpu_name
+    )
+    non_torch = (VLLM_NON_TORCH_TP_GIB if tp > 1 else VLLM_NON_TORCH_GIB) * GIB / MIB
+    graphs = VLLM_CUDA_GRAPHS_GIB * GIB / MIB
+    graphs_counted = version is None or version >= VLLM_GRAPHS_PROFILED_FROM
+    kv_space = budget - weights - activation - non_torch - (graphs if graphs_counted else 0.0)
     dtype = str(serve.get("kvCacheDtype", "auto"))
     per_element = VLLM_DTYPE_BYTES.get(dtype, 2.0)
     # KV heads are split over tensor-parallel ranks (replicated when fewer than ranks).
@@ -220,13 +302,23 @@ def vllm(
     per_token = arch.attention_layers * heads_per_gpu * arch.head_dim * 2 * per_element
     max_len = int(serve.get("maxModelLen") or arch.context_length or 4096)
     sequence = per_token * max_len / MIB
-    notes = [f"budget {utilization:.2f} x {vram_mib:.0f} MiB; the KV cache takes what is left"]
+    notes.insert(
+        0,
+        f"budget {utilization:.2f} x {vram_mib:.0f} MiB; activation of {batched} batched "
+        f"tokens / {rows} sequences; the KV cache takes what is left",
+    )
+    if not graphs_counted and vram_mib - budget < CUDA_CONTEXT_MIB + graphs:
+        notes.append(
+            f"CUDA graphs are captured after the KV cache: the {vram_mib - budget:.0f} MiB "
+            f"left above gpuMemoryUtilization may not hold them and the CUDA context "
+            f"(~{CUDA_CONTEXT_MIB + graphs:.0f} MiB)"
+        )
     return FitEstimate(
         engine="vllm",
         weights_mib=weights,
         kv_cache_mib=max(kv_space, 0.0),
         compute_mib=activation,
-        overhead_mib=overhead,
+        overhead_mib=non_torch + graphs,
         vram_mib=vram_mib,
         gpus=tp,
         context=max_len,
@@ -244,7 +336,8 @@ def estimate(
     vram_mib: float,
     *,
     gpus: int = 1,
-    params_b: float | None = None,
+    engine_version: str | None = None,
+    gpu_name: str = "",
 ) -> FitEstimate | None:
     """The estimate for an engine, or None for engines gitops-gen cannot size (generic)."""
     if engine == "llamacpp":
@@ -252,7 +345,15 @@ def estimate(
     if engine == "ollama":
         return ollama(arch, size_bytes, serve, vram_mib, gpus=gpus)
     if engine == "vllm":
-        return vllm(arch, size_bytes, serve, vram_mib, gpus=gpus, params_b=params_b)
+        return vllm(
+            arch,
+            size_bytes,
+            serve,
+            vram_mib,
+            gpus=gpus,
+            engine_version=engine_version,
+            gpu_name=gpu_name,
+        )
     return None
 
 
@@ -339,7 +440,8 @@ def fit_lane(lane: Lane, model: ModelLock | None, gpu: Gpu | None) -> LaneFit | 
         lane.serve,
         float(gpu.vram_mib),
         gpus=max(1, lane.gpus),
-        params_b=model.architecture.params,
+        engine_version=lane.engine_version,
+        gpu_name=gpu.model,
     )
     if result is None:
         return None
