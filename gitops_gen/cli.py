@@ -95,6 +95,19 @@ def _broken_pipe() -> int:
 def main(ctx: click.Context, repo: Path) -> None:
     """Render GPU inference lanes into Kubernetes manifests and police the GPU contract."""
     ctx.obj = repo
+    if ctx.invoked_subcommand in REPO_COMMANDS:
+        from gitops_gen.switch import refuse_pending_switch
+
+        try:
+            refuse_pending_switch(repo)
+        except GitopsGenError as exc:
+            click.echo(f"gitops-gen: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+# Commands that read lanes/ and rendered/ together: they wait for an interrupted switch
+# to be finished (`render` finishes it).
+REPO_COMMANDS = frozenset({"check", "diff", "fit", "preflight", "switch", "lock", "pin"})
 
 
 @main.command()
@@ -110,6 +123,15 @@ def render(repo: Path, check: bool) -> None:
 
 
 def render_command(root: Path, *, check: bool) -> int:
+    from gitops_gen.switch import clear_pending_switch, finish_pending_switch, pending_switch
+
+    if check and pending_switch(root) is not None:
+        from gitops_gen.switch import refuse_pending_switch
+
+        refuse_pending_switch(root)
+    pending = None if check else finish_pending_switch(root)
+    if pending is not None:
+        click.echo(f"render: finishing the interrupted switch of {', '.join(pending.lanes)}")
     build = build_repo(root)
     out = build.out_dir
     shown = out.relative_to(root).as_posix() if out.is_relative_to(root) else str(out)
@@ -130,6 +152,8 @@ def render_command(root: Path, *, check: bool) -> int:
                 click.echo(f"  {label:8} {shown}/{path}")
         return EXIT_STALE
     diff = write_tree(out, files)
+    if pending is not None:
+        clear_pending_switch(root)
     changed = len(diff.stale) + len(diff.missing)
     click.echo(
         f"rendered {len(files)} files ({objects} objects, schema-valid) into {shown}/: "
@@ -436,7 +460,9 @@ def _size_bytes(text: str) -> int:
     "--flash-attn", type=click.Choice(("on", "off", "auto")), default="on", show_default=True
 )
 @click.option("--gpu-memory-utilization", type=float, default=0.9, show_default=True)
-@click.option("--params", type=float, help="Ad-hoc vLLM: parameters in billions.")
+@click.option("--hidden-size", type=int, help="Ad-hoc vLLM: hidden size (config.json).")
+@click.option("--intermediate-size", type=int, help="Ad-hoc vLLM: MLP width (config.json).")
+@click.option("--vocab-size", type=int, help="Ad-hoc vLLM: vocabulary size (config.json).")
 @click.pass_obj
 def fit_cmd(
     repo: Path,
@@ -535,9 +561,12 @@ def fit_adhoc(engine: str, size: str | None, vram: str | None, knobs: dict[str, 
         sliding_window=None,
         sliding_window_layers=0,
         context_length=knobs["ctx"],
-        params=knobs["params"],
+        params=None,
         active_params=None,
         attention_heads=knobs["heads"],
+        hidden_size=knobs["hidden_size"],
+        vocab_size=knobs["vocab_size"],
+        intermediate_size=knobs["intermediate_size"],
     )
     serve: dict[str, Any] = {"parallel": knobs["parallel"], "flashAttn": knobs["flash_attn"]}
     if engine == "vllm":

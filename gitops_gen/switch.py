@@ -8,6 +8,7 @@ and a failure while writing puts the lane files back.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -22,6 +23,13 @@ from gitops_gen.source import parse_yaml
 from gitops_gen.writer import TreeDiff, compare_tree, write_file_atomic, write_tree
 
 _ACTIVE_LINE = re.compile(r"^(?P<pre>\s*active\s*:\s*)(?P<value>[^\s#]+)(?P<post>\s*(?:#.*)?)$")
+# `active: <bool>` inside a flow mapping (`{name: x, active: false, ...}`) on one line.
+_FLOW_ACTIVE = re.compile(
+    r"(?P<pre>(?<![\w.\-\"'])(?P<q>[\"']?)active(?P=q)\s*:\s*)"
+    r"(?P<value>true|false|True|False|TRUE|FALSE)"
+    r"(?=\s*[,}#]|\s*$)"
+)
+JOURNAL = ".gitops-gen-switch.json"
 
 
 class SwitchError(GitopsGenError):
@@ -34,10 +42,21 @@ def set_active(text: str, lane: Lane, active: bool) -> str:
     lines = text.split("\n")
     line_no = lane.doc.lines.get(("active",))
     if line_no is not None:
-        match = _ACTIVE_LINE.match(lines[line_no - 1])
-        if match is None:
-            return _set_active_round_trip(text, active)
-        lines[line_no - 1] = f"{match['pre']}{value}{match['post']}"
+        line = lines[line_no - 1]
+        match = _ACTIVE_LINE.match(line)
+        if match is not None:
+            lines[line_no - 1] = f"{match['pre']}{value}{match['post']}"
+        else:
+            # Flow style: change the one value in place, so the layout and every comment
+            # stay as written.
+            found = list(_FLOW_ACTIVE.finditer(line))
+            if len(found) != 1:
+                raise SwitchError(
+                    f"{lane.doc.file}:{line_no}: cannot find the one 'active:' value to "
+                    "change on this line; set it by hand"
+                )
+            start, end = found[0].span("value")
+            lines[line_no - 1] = line[:start] + value + line[end:]
     else:
         after = lane.doc.lines.get(("name",), 1)
         indent = re.match(r"\s*", lines[after - 1])
@@ -45,21 +64,6 @@ def set_active(text: str, lane: Lane, active: bool) -> str:
     new = "\n".join(lines)
     _verify(text, new, lane, active)
     return new
-
-
-def _set_active_round_trip(text: str, active: bool) -> str:
-    """A lane written in flow style: let ruamel.yaml edit it, keeping what it can."""
-    import io
-
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    data = yaml.load(text)
-    data["active"] = active
-    out = io.StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()
 
 
 def _verify(old: str, new: str, lane: Lane, active: bool) -> None:
@@ -121,15 +125,91 @@ def plan_switch(root: Path, before: Build, plan: Mapping[str, bool]) -> SwitchPl
 
 
 def apply_switch(root: Path, switch: SwitchPlan) -> TreeDiff:
-    """Write the lane files, then the tree; on any failure the lane files go back."""
+    """Write the lane files, then the tree; on any failure the lane files go back.
+
+    A journal of the lane texts is written first and removed last, so that a switch
+    killed midway (no `except` runs then) is seen by the next command, and
+    `gitops-gen render` finishes it: lanes and rendered/ always end up agreeing."""
+    journal = root / JOURNAL
+    write_file_atomic(
+        journal,
+        json.dumps(
+            {
+                "lanes": sorted(switch.plan),
+                "files": {
+                    rel: {"old": old, "new": new} for rel, (old, new) in switch.texts.items()
+                },
+            },
+            indent=1,
+            sort_keys=True,
+        ),
+    )
     written: list[tuple[Path, str]] = []
     try:
         for rel, (old, new) in sorted(switch.texts.items()):
             path = root / rel
             write_file_atomic(path, new)
             written.append((path, old))
-        return write_tree(switch.after.out_dir, switch.after.tree.files)
+        diff = write_tree(switch.after.out_dir, switch.after.tree.files)
     except BaseException:
         for path, old in reversed(written):
             write_file_atomic(path, old)
+        journal.unlink(missing_ok=True)
         raise
+    journal.unlink(missing_ok=True)
+    return diff
+
+
+@dataclass(frozen=True)
+class PendingSwitch:
+    """A switch that was killed between its lane edits and its render."""
+
+    lanes: tuple[str, ...]
+    files: Mapping[str, Mapping[str, str]]  # lane file -> {"old": text, "new": text}
+
+
+def pending_switch(root: Path) -> PendingSwitch | None:
+    path = root / JOURNAL
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return PendingSwitch(tuple(data["lanes"]), dict(data["files"]))
+    except (ValueError, KeyError, TypeError, OSError):
+        raise SwitchError(
+            f"{JOURNAL}: an interrupted switch left this journal, and it cannot be read; "
+            "check lanes/ and rendered/ with 'git status', then delete it"
+        ) from None
+
+
+def refuse_pending_switch(root: Path) -> None:
+    """Every command but `render` stops while an interrupted switch is unfinished."""
+    pending = pending_switch(root)
+    if pending is not None:
+        raise SwitchError(
+            f"a switch of {', '.join(pending.lanes)} was interrupted: lanes/ and rendered/ "
+            "may disagree; run 'gitops-gen render' to finish it"
+        )
+
+
+def finish_pending_switch(root: Path) -> PendingSwitch | None:
+    """Write the lane texts an interrupted switch had not written yet (before a render)."""
+    pending = pending_switch(root)
+    if pending is None:
+        return None
+    for rel, texts in sorted(pending.files.items()):
+        path = root / rel
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current == texts["new"]:
+            continue
+        if current != texts["old"]:
+            raise SwitchError(
+                f"{rel} changed after the interrupted switch of {', '.join(pending.lanes)}; "
+                f"check it, then delete {JOURNAL} and render"
+            )
+        write_file_atomic(path, texts["new"])
+    return pending
+
+
+def clear_pending_switch(root: Path) -> None:
+    (root / JOURNAL).unlink(missing_ok=True)

@@ -107,7 +107,7 @@ def test_exit_code_option(git_repo: Path, cli: Callable[..., Result]) -> None:
 def test_unknown_base_is_invalid_input(git_repo: Path, cli: Callable[..., Result]) -> None:
     result = cli("diff", "--base", "no-such-branch", cwd=git_repo)
     assert result.code == 2
-    assert result.err.startswith("gitops-gen: git rev-parse --verify")
+    assert result.err.startswith("gitops-gen: unknown revision 'no-such-branch'")
     assert "Traceback" not in result.err
 
 

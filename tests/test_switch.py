@@ -141,3 +141,100 @@ def test_flow_style_lane_file_is_edited_semantically(
     assert result.code == 0, result.out
     new = read_yaml(example_rendered, "lanes/qwen36-27b-deep.yaml").data
     assert new == {**data, "active": True}
+
+
+_KILLED_SWITCH = """
+import os, sys
+import gitops_gen.switch as switch
+from gitops_gen.cli import main
+
+calls = []
+real = switch.write_file_atomic
+repo, kill = sys.argv[1], sys.argv[2]
+at = int(kill) if kill.isdigit() else -1
+
+def dying_write(path, text):
+    calls.append(path)
+    if len(calls) == at:
+        os._exit(9)  # killed: no except, no finally
+    real(path, text)
+
+def dying_tree(*args, **kwargs):
+    os._exit(9)
+
+switch.write_file_atomic = dying_write
+if kill == "tree":
+    switch.write_tree = dying_tree
+sys.argv = ["gitops-gen", "-C", repo, "switch", "qwen36-35b-gguf-longctx", "--force"]
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    "kill_at",
+    [
+        "2",  # after the journal, before the first lane file
+        "3",  # after one lane file, before the other
+        "tree",  # after both lane files, before rendered/
+    ],
+)
+def test_a_killed_switch_is_finished_by_the_next_render(
+    kill_at: str, example_rendered: Path, cli: Callable[..., Result]
+) -> None:
+    import subprocess
+    import sys
+
+    before = _files(example_rendered)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_SWITCH, str(example_rendered), kill_at],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == 9, killed.stderr
+    assert (example_rendered / ".gitops-gen-switch.json").is_file()
+    # Lanes and rendered/ may disagree now: every other command says what to run.
+    for args in (("check",), ("render", "--check"), ("diff", "--base", "HEAD")):
+        result = cli(*args, cwd=example_rendered)
+        assert result.code == 2, (args, result.err)
+        assert result.err.strip() == (
+            "gitops-gen: a switch of qwen36-35b-gguf-fast, qwen36-35b-gguf-longctx was "
+            "interrupted: lanes/ and rendered/ may disagree; run 'gitops-gen render' to finish it"
+        )
+    finished = cli("render", cwd=example_rendered)
+    assert finished.code == 0, finished.err
+    assert finished.out.startswith(
+        "render: finishing the interrupted switch of qwen36-35b-gguf-fast, qwen36-35b-gguf-longctx"
+    )
+    assert not (example_rendered / ".gitops-gen-switch.json").exists()
+    assert cli("render", "--check", cwd=example_rendered).code == 0
+    after = _files(example_rendered)
+    assert after != before
+    assert "active: true" in (example_rendered / "lanes/qwen36-35b-gguf-longctx.yaml").read_text()
+    assert "active: false" in (example_rendered / "lanes/qwen36-35b-gguf-fast.yaml").read_text()
+
+
+def test_flow_style_lane_keeps_its_layout_and_comments(
+    example_rendered: Path, cli: Callable[..., Result]
+) -> None:
+    deep = example_rendered / "lanes/qwen36-27b-deep.yaml"
+    text = deep.read_text()
+    from gitops_gen.source import read_yaml
+
+    data = read_yaml(example_rendered, "lanes/qwen36-27b-deep.yaml").data
+    data["evidence"] = {"gpuModel": "rtx-pro-4000-blackwell-sff", "date": "2026-06-01"}
+    import json
+
+    flow = (
+        "# the deep lane, kept in flow style\n"
+        + json.dumps(data).replace(
+            '"active": false', '"active": false  ' if False else '"active": false'
+        )
+        + "  # one line\n"
+    )
+    deep.write_text(flow)
+    assert text != flow
+    assert cli("render", cwd=example_rendered).code == 0
+    result = cli("switch", "qwen36-27b-deep", cwd=example_rendered)
+    assert result.code == 0, result.out
+    assert deep.read_text() == flow.replace('"active": false', '"active": true')
