@@ -14,7 +14,7 @@ from gitops_gen.kube import KubeSchemas
 from gitops_gen.model import Gpu, Lane, Node, Repo
 from gitops_gen.policy import Policy
 from gitops_gen.render import RenderedTree
-from gitops_gen.versions import version_from_image
+from gitops_gen.versions import tags_name_engine, version_from_image
 
 
 class Rule(Protocol):
@@ -78,8 +78,16 @@ class CheckContext:
 
 
 def engine_version(lane: Lane) -> str | None:
-    """The lane's engine version: stated, or read from the image tag."""
-    return lane.engine_version or version_from_image(lane.image)
+    """The engine version that will run: the image tag's, wherever the tag carries one.
+
+    The image is what the node pulls; a declared engineVersion only fills in when the tag
+    says nothing (`server-cuda@sha256:...`). Seed 000: an Ollama 0.23.0 image declared as
+    0.24.0 passed every gate and silently ignored flash attention on Blackwell. A declared
+    version that disagrees with the tag is its own finding (engine-version-tag).
+    """
+    if not tags_name_engine(lane.engine):
+        return lane.engine_version or version_from_image(lane.image)
+    return version_from_image(lane.image, lane.engine) or lane.engine_version
 
 
 def run_rules(ctx: CheckContext, rules: tuple[ModuleType, ...]) -> list[Finding]:

@@ -403,6 +403,8 @@ def _node(doc: SourceDoc) -> Node:
                 gfx_version=g.get("gfxVersion"),
                 mig=g.get("mig", False),
                 device_groups=tuple(g.get("deviceGroups", [])),
+                driver_version=g.get("driverVersion"),
+                cuda_version=g.get("cudaVersion"),
             )
             for g in d["gpus"]
         ),

@@ -165,6 +165,12 @@ class Gpu:
     gfx_version: str | None
     mig: bool
     device_groups: tuple[int, ...] = ()
+    # The installed driver, when recorded (nvidia-smi / GFD's cuda.driver-version): driver
+    # floors in the capability gates need it; unknown, they cannot be checked.
+    driver_version: str | None = None
+    # The newest CUDA the driver supports (nvidia-smi's "CUDA Version", GFD's
+    # cuda.runtime-version): an image built on a newer CUDA does not start.
+    cuda_version: str | None = None
 
     @property
     def resource(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from gitops_gen.build import Build, build_repo
 from gitops_gen.check import check_build
-from gitops_gen.checker import as_rule
+from gitops_gen.checker import as_rule, engine_version
 from gitops_gen.errors import GitopsGenError
 from gitops_gen.findings import Finding, exit_code
 from gitops_gen.fit import LaneFit, fit_lane
@@ -117,7 +117,7 @@ def render_text(pre: Preflight) -> str:
             f"gpu: {gpu.model}, total={gpu.vram_mib}MiB ({node.name}, "
             f"{gpu.resource} x{sum(g.count for g in gpus)})"
         )
-    version = f" {lane.engine_version}" if lane.engine_version else ""
+    version = f" {engine_version(lane)}" if engine_version(lane) else ""
     out.append(f"lane: {lane.name}, runtime={lane.engine}{version}, gpus={lane.gpus}")
     model = pre.repo.models.get(lane.model) if lane.model else None
     if pre.fit is not None:

@@ -17,8 +17,17 @@ _OPS: dict[str, Callable[[Version, Version], bool]] = {
     "!=": operator.ne,
 }
 _CLAUSE = re.compile(r"\s*(<=|>=|<|>|==|!=)\s*([A-Za-z]?[0-9][0-9.]*)\s*\Z")
-# llama.cpp builds are b6200; Ollama and vLLM are 0.24.0; image tags may prefix a v.
-_IN_TAG = re.compile(r"(?:^|[-_:])(?:v?(\d+\.\d+(?:\.\d+)?)|b(\d{3,}))(?=$|[-_.+])")
+# llama.cpp builds are b6200; Ollama and vLLM are 0.24.0 (vLLM also 0.10.1.1); image tags
+# may prefix a v. A part must start the tag or follow a separator: `cuda12` is no version.
+_DOTTED = re.compile(r"(?:^|[-_])v?(\d+(?:\.\d+)+)(?=$|[-_+])")
+_BUILD = re.compile(r"(?:^|[-_])b(\d{3,})(?=$|[-_.+])")
+# Which form each engine's tags use. Other engines (generic: ComfyUI and the like) accept
+# either, but their tags often name a base image or CUDA build, so a declaration wins.
+_TAG_FORMS: dict[str, tuple[re.Pattern[str], ...]] = {
+    "llamacpp": (_BUILD,),
+    "vllm": (_DOTTED,),
+    "ollama": (_DOTTED,),
+}
 
 
 def parse_version(text: str) -> Version:
@@ -46,11 +55,36 @@ def in_range(version: str, spec: str) -> bool:
     return True
 
 
-def version_from_image(image: str) -> str | None:
-    """`ollama/ollama:0.24.0@sha256:...` -> 0.24.0; `llama.cpp:server-cuda-b8210` -> b8210."""
+def tags_name_engine(engine: str) -> bool:
+    """Does this engine's image tag name the engine's own version?"""
+    return engine in _TAG_FORMS
+
+
+def image_tag(image: str) -> str:
+    """The tag of an image reference (`repo:tag@sha256:...` -> tag), or "" without one."""
     name = image.split("@", 1)[0]
-    tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else ""
-    match = _IN_TAG.search(tag)
-    if not match:
-        return None
-    return match.group(1) or f"b{match.group(2)}"
+    last = name.rsplit("/", 1)[-1]
+    return last.rsplit(":", 1)[1] if ":" in last else ""
+
+
+def version_from_image(image: str, engine: str | None = None) -> str | None:
+    """`ollama/ollama:0.24.0@sha256:...` -> 0.24.0; `llama.cpp:server-cuda-b8210` -> b8210.
+
+    None when the tag carries no version (`server-cuda@sha256:...`, `latest`). With an
+    engine, only that engine's form counts (a llama.cpp build, a vLLM/Ollama release).
+    """
+    tag = image_tag(image)
+    for form in _TAG_FORMS.get(engine or "", (_BUILD, _DOTTED)):
+        match = form.search(tag)
+        if match:
+            return f"b{match.group(1)}" if form is _BUILD else match.group(1)
+    return None
+
+
+def same_version(a: str, b: str) -> bool:
+    """0.24 == 0.24.0 == v0.24.0; b8210 == 8210. Unparsable text compares as written."""
+    try:
+        left, right = _pad(parse_version(a), parse_version(b))
+    except ValueError:
+        return a.strip() == b.strip()
+    return left == right

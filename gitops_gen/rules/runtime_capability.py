@@ -3,8 +3,14 @@
 The worst failures have no error: Ollama before 0.24.0 on a Blackwell card loads a 70B
 model with OLLAMA_FLASH_ATTENTION and OLLAMA_KV_CACHE_TYPE set, silently ignores both,
 and serves at half speed with 40% on the CPU. Gates are data (engine, version range,
-GPU compute capability, model format, the setting involved, what happens); the
-defaults ship with gitops-gen and a repo may replace them.
+GPU compute capability, the node's driver, model format, the setting involved, what
+happens, and the source of the fact); the defaults ship with gitops-gen and a repo may
+replace them. Image floors come the same way: a vLLM image without sm_120 kernels fails
+at start on a Blackwell workstation card, and an image built on a newer CUDA than the
+node's driver supports is refused by the container runtime. The engine version is the
+image tag's wherever the tag carries one. Driver floors need the node GPU's optional
+`driverVersion`/`cudaVersion`; where neither is recorded they are not checked. A parked
+lane that a gate catches is a note naming the gate: it must not be activated as it is.
 """
 
 from __future__ import annotations
@@ -15,9 +21,9 @@ from typing import Any
 from gitops_gen.checker import CheckContext, engine_version
 from gitops_gen.engines import flash_attn
 from gitops_gen.findings import Hit, Severity
-from gitops_gen.model import Gpu, Lane, ModelLock
+from gitops_gen.model import Gpu, Lane, Location, ModelLock, Node
 from gitops_gen.policy import Gate
-from gitops_gen.versions import in_range
+from gitops_gen.versions import in_range, version_from_image
 
 ID = "runtime-capability"
 SEVERITY = Severity.BLOCK
@@ -47,6 +53,19 @@ def _settings(lane: Lane) -> dict[str, Any]:
     return values
 
 
+def _driver_matches(gate: Gate, gpu: Gpu) -> bool:
+    """driverVersion and cudaVersion describe one fact, the installed driver: a gate naming
+    either matches when a recorded one is in its range; with neither recorded, it cannot."""
+    recorded = {"driverVersion": gpu.driver_version, "cudaVersion": gpu.cuda_version}
+    specs = {key: gate.gpu[key] for key in recorded if key in gate.gpu}
+    if not specs:
+        return True
+    return any(
+        recorded[key] is not None and in_range(str(recorded[key]), spec)
+        for key, spec in specs.items()
+    )
+
+
 def _gpu_matches(gate: Gate, gpu: Gpu | None) -> bool:
     if not gate.gpu:
         return True
@@ -57,9 +76,29 @@ def _gpu_matches(gate: Gate, gpu: Gpu | None) -> bool:
     if "mig" in gate.gpu and gpu.mig != gate.gpu["mig"]:
         return False
     spec = gate.gpu.get("computeCapability")
-    if spec is not None:
-        return gpu.compute_capability is not None and in_range(gpu.compute_capability, spec)
-    return True
+    if spec is not None and (
+        gpu.compute_capability is None or not in_range(gpu.compute_capability, spec)
+    ):
+        return False
+    return _driver_matches(gate, gpu)
+
+
+def _driver_where(node: Node, gpu: Gpu, gate: Gate) -> Location | None:
+    """The node GPU line a driver-floor finding points at (what to upgrade)."""
+    index = node.gpus.index(gpu)
+    for key, value in (("driverVersion", gpu.driver_version), ("cudaVersion", gpu.cuda_version)):
+        if key in gate.gpu and value is not None:
+            return node.where("gpus", index, key)
+    return None
+
+
+def gate_source(gate: Gate) -> str | None:
+    """The gate's `source:` (a URL or release note), read from its spec entry."""
+    entry: Any = gate.doc.data
+    for part in gate.prefix:
+        entry = entry[part]
+    source = entry.get("source") if isinstance(entry, Mapping) else None
+    return str(source) if source else None
 
 
 def _model_matches(gate: Gate, model: ModelLock | None) -> bool:
@@ -100,9 +139,41 @@ def _lane_gate(ctx: CheckContext, gate: Gate, lane: Lane) -> str | None:
         if gpu and gpu.compute_capability
         else ""
     )
+    driver = _driver_note(gate, gpu)
     setting = f"{gate.setting}: " if gate.setting else ""
     fix = f" Fix: {gate.fix}" if gate.fix else ""
-    return f"[{gate.id}] {setting}{gate.effect} ({on}{where_gpu}){note}.{fix}"
+    return f"[{gate.id}] {setting}{gate.effect} ({on}{where_gpu}{driver}){note}.{fix}{_cite(gate)}"
+
+
+def _cite(gate: Gate) -> str:
+    source = gate_source(gate)
+    return f" Source: {source}" if source else ""
+
+
+def _driver_note(gate: Gate, gpu: Gpu | None) -> str:
+    if gpu is None or not ({"driverVersion", "cudaVersion"} & set(gate.gpu)):
+        return ""
+    parts = [
+        f"{label} {value}"
+        for label, value in (("driver", gpu.driver_version), ("CUDA", gpu.cuda_version))
+        if value is not None
+    ]
+    return f", {' / '.join(parts)}" if parts else ""
+
+
+def _lane_where(gate: Gate, lane: Lane) -> Location:
+    """The line to change: the setting, the model, or what pins the engine version."""
+    key = next(iter(gate.settings), None)
+    if key and key in lane.serve:
+        return lane.where("serve", key)
+    if gate.model:
+        return lane.where("model")
+    if gate.engine_version is not None or {"driverVersion", "cudaVersion"} & set(gate.gpu):
+        # The tag decides the version; a declaration only where the tag says nothing.
+        if lane.engine_version is not None and version_from_image(lane.image, lane.engine) is None:
+            return lane.where("engineVersion")
+        return lane.where("image")
+    return lane.where("engine")
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -115,23 +186,22 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
             message = _lane_gate(ctx, gate, lane)
             if message is None:
                 continue
-            key = next(iter(gate.settings), None)
-            where = (
-                lane.where("serve", key)
-                if key and key in lane.serve
-                else (lane.where("model") if gate.model else lane.where("engine"))
-            )
+            parked = not ctx.is_active(lane)
             yield Hit(
-                message,
-                where,
+                f"parked lane would fail {message}" if parked else message,
+                _lane_where(gate, lane),
                 ctx.lane_object(lane),
                 lane.name,
+                note=parked,
                 severity=severity,
             )
 
 
 def _node_gate(ctx: CheckContext, gate: Gate, severity: Severity | None) -> Iterator[Hit]:
     plugin = ctx.repo.config.device_plugin
+    if not gate.device_plugin:
+        yield from _node_driver_gate(ctx, gate, severity)
+        return
     if plugin is None:
         return
     values = {
@@ -154,3 +224,20 @@ def _node_gate(ctx: CheckContext, gate: Gate, severity: Severity | None) -> Iter
                     f"Node/{node.name}",
                     severity=severity,
                 )
+
+
+def _node_driver_gate(ctx: CheckContext, gate: Gate, severity: Severity | None) -> Iterator[Hit]:
+    """A node gate on the GPU alone (a driver floor): one finding per node GPU it catches."""
+    for node in ctx.repo.nodes.values():
+        for gpu in node.gpus:
+            if not _gpu_matches(gate, gpu):
+                continue
+            setting = f"{gate.setting}: " if gate.setting else ""
+            fix = f" Fix: {gate.fix}" if gate.fix else ""
+            yield Hit(
+                f"[{gate.id}] {setting}{gate.effect} (node {node.name}, {gpu.model}"
+                f"{_driver_note(gate, gpu)}).{fix}{_cite(gate)}",
+                _driver_where(node, gpu, gate) or node.where("gpus", node.gpus.index(gpu)),
+                f"Node/{node.name}",
+                severity=severity,
+            )

@@ -4,7 +4,9 @@ A model that does not fit does not fail: it offloads layers to the CPU and serve
 fraction of the speed, with nothing in the logs but a layer count (a 70B at 32k on 48 GB
 ran 5% on the CPU). vLLM fails outright when one max_model_len sequence does not fit
 the KV space left. The estimate (weights, KV cache, compute buffers, runtime overhead)
-gives way to recorded evidence (a measured live peak on this GPU model).
+gives way to recorded evidence (a measured live peak on this GPU model). A parked lane
+that would not fit is a note naming it: kept in Git as a rollback, it must not be
+activated as it is.
 """
 
 from __future__ import annotations
@@ -30,25 +32,33 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     warn_at = float(options["warnAt"])
     block_at = float(options["blockAt"])
     for lane in ctx.repo.lanes.values():
-        if not ctx.is_active(lane) or lane.model is None:
+        if lane.model is None:
             continue
         fit = fit_lane(lane, ctx.repo.models[lane.model], ctx.gpu_of(lane))
         if fit is None:
             continue
         where = lane.where("serve") if lane.serve else lane.where("model")
         ident = ctx.lane_object(lane)
-        source = f"({fit.source}) "
+        parked = not ctx.is_active(lane)
+        source = f"{'parked lane would not fit: ' if parked else ''}({fit.source}) "
         if fit.estimate.offload_layers and options["offloadBlocks"]:
             yield Hit(
                 f"{source}{fit.estimate.offload_layers} layers stay on the CPU: {fit.breakdown()}",
                 where,
                 ident,
                 lane.name,
+                note=parked,
             )
         elif not fit.fits or (fit.estimate.kv_space_mib is None and fit.share >= block_at):
             yield Hit(
-                f"{source}does not fit {fit.gpu_model}: {fit.breakdown()}", where, ident, lane.name
+                f"{source}does not fit {fit.gpu_model}: {fit.breakdown()}",
+                where,
+                ident,
+                lane.name,
+                note=parked,
             )
+        elif parked:
+            continue  # a tight fit is worth a warning only where the lane runs
         elif fit.estimate.kv_space_mib is None and fit.share >= warn_at:
             yield Hit(
                 f"{source}leaves {fit.estimate.vram_mib - fit.total_mib:.0f} MiB free on "

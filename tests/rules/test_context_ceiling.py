@@ -8,6 +8,7 @@ from tests.rules.cases import FAST, expect, replace
 from tests.rules.harness import Case, assert_case
 
 RULE = "context-ceiling"
+ROLLBACK = "lanes/vllm-rollback.yaml"
 CASES = [
     Case("within-trained-context"),
     Case(
@@ -28,9 +29,28 @@ CASES = [
         expect=(expect("warn", FAST, "ctxSize: 49152"),),
     ),
     Case(
-        "vllm-max-model-len",
-        edits=(replace("lanes/vllm-rollback.yaml", "maxModelLen: 32768", "maxModelLen: 65536"),),
-        expect=(expect("warn", "lanes/vllm-rollback.yaml", "maxModelLen: 65536"),),
+        # vLLM refuses to start past max_position_embeddings: the active lane blocks.
+        "vllm-max-model-len-past-the-trained-context-blocks",
+        edits=(
+            replace(ROLLBACK, "maxModelLen: 32768", "maxModelLen: 65536"),
+            replace(ROLLBACK, "active: false", "active: true"),
+        ),
+        expect=(expect("block", ROLLBACK, "maxModelLen: 65536"),),
+    ),
+    Case(
+        "parked-vllm-lane-past-the-trained-context-is-a-note",
+        edits=(replace(ROLLBACK, "maxModelLen: 32768", "maxModelLen: 65536"),),
+        expect=(expect("note", ROLLBACK, "maxModelLen: 65536"),),
+    ),
+    Case(
+        "vllm-within-the-trained-context",
+        edits=(replace(ROLLBACK, "active: false", "active: true"),),
+    ),
+    Case(
+        # llama.cpp runs past the trained context (RoPE), degraded: a warning, even active.
+        "llamacpp-past-the-trained-context-stays-a-warning",
+        edits=(replace(FAST, "ctxSize: 49152", "ctxSize: 270000"),),
+        expect=(expect("warn", FAST, "ctxSize: 270000"),),
     ),
     Case("ollama-16k-on-70b", repo="lab-48gb-comfyui"),
 ]

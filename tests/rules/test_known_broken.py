@@ -21,7 +21,18 @@ CASES = [
     ),
     Case(
         "a-newer-vllm-no-longer-matches",
+        edits=(
+            replace(NVFP4, "engineVersion: 0.12.0", "engineVersion: 0.13.0"),
+            replace(
+                NVFP4, "vllm-openai:v0.12.0@sha256:613a95a5", "vllm-openai:v0.13.0@sha256:aaaaaaaa"
+            ),
+        ),
+    ),
+    Case(
+        # Seed 000: declaring a newer version does not change the image that runs.
+        "a-newer-declared-version-on-the-old-image-still-matches",
         edits=(replace(NVFP4, "engineVersion: 0.12.0", "engineVersion: 0.13.0"),),
+        expect=(expect("note", NVFP4, "model:"),),
     ),
     Case(
         "profile-matching-the-active-lane",

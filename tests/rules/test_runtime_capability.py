@@ -12,8 +12,29 @@ LAB_32B = "lanes/qwen25-32b.yaml"
 LAB_70B = "lanes/llama70b-16k.yaml"
 OLD_OLLAMA = (
     replace(LAB_32B, "engineVersion: 0.24.0", "engineVersion: 0.23.1"),
+    replace(LAB_32B, "ollama:0.24.0@", "ollama:0.23.1@"),
     replace(LAB_70B, "engineVersion: 0.24.0", "engineVersion: 0.23.1"),
+    replace(LAB_70B, "ollama:0.24.0@", "ollama:0.23.1@"),
 )
+ROLLBACK = "lanes/vllm-rollback.yaml"
+NVFP4 = "lanes/qwen36-nvfp4-experiment.yaml"
+V012 = "vllm-openai:v0.12.0@"
+
+
+def vllm_at(lane: str, version: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Pin a root vLLM lane's image (and its declared version) at `version`."""
+    return (
+        replace(lane, V012, f"vllm-openai:v{version}@"),
+        replace(lane, "engineVersion: 0.12.0", f"engineVersion: {version}"),
+    )
+
+
+OLD_DRIVER = (
+    replace(NODE, 'driverVersion: "610.43.02"', 'driverVersion: "550.54.14"'),
+    replace(NODE, 'cudaVersion: "13.3"', 'cudaVersion: "12.4"'),
+)
+H100 = "hardware/h100-node-a.yaml"
+TP2 = "lanes/mistral-small-24b-tp2.yaml"
 CASES = [
     Case("example-passes-every-gate"),
     Case(
@@ -27,10 +48,28 @@ CASES = [
     ),
     Case("ollama-0.24-on-blackwell-is-fine", repo="lab-48gb-comfyui"),
     Case(
+        # The parked 70B lane would fail too: a note naming it.
         "ollama-before-0.24-on-blackwell-silently-ignores-both",
         repo="lab-48gb-comfyui",
         edits=OLD_OLLAMA,
-        expect=(expect("block", LAB_32B, "serve:"), expect("block", LAB_70B, "serve:")),
+        expect=(expect("block", LAB_32B, "serve:"), expect("note", LAB_70B, "serve:")),
+    ),
+    Case(
+        # Seed 000's exact lesson: a 0.23.0 image declared as 0.24.0 is Ollama 0.23.0.
+        "seed-000-ollama-0.23-image-declared-0.24",
+        repo="lab-48gb-comfyui",
+        edits=(replace(LAB_32B, "ollama:0.24.0@", "ollama:0.23.0@"),),
+        expect=(expect("block", LAB_32B, "serve:"),),
+    ),
+    Case(
+        # A tag without a version (server-cuda@sha256:...) leaves the declared one in charge.
+        "untagged-image-uses-the-declared-version",
+        repo="lab-48gb-comfyui",
+        edits=(
+            replace(LAB_32B, "ollama:0.24.0@", "ollama@"),
+            replace(LAB_32B, "engineVersion: 0.24.0", "engineVersion: 0.23.0"),
+        ),
+        expect=(expect("block", LAB_32B, "serve:"),),
     ),
     Case(
         "ollama-version-unknown-cannot-be-ruled-out",
@@ -45,12 +84,93 @@ CASES = [
         "ollama-kv-cache-type-without-flash-attention",
         repo="lab-48gb-comfyui",
         edits=(replace(LAB_70B, "flashAttn: true", "flashAttn: false"),),
-        expect=(expect("block", LAB_70B, "serve:"),),
+        expect=(expect("note", LAB_70B, "serve:"),),
+    ),
+    Case(
+        "ollama-kv-cache-type-without-flash-attention-on-the-active-lane",
+        repo="lab-48gb-comfyui",
+        edits=(replace(LAB_32B, "flashAttn: true", "flashAttn: false"),),
+        expect=(expect("block", LAB_32B, "serve:"),),
     ),
     Case(
         "nvfp4-before-blackwell",
         edits=(replace(NODE, 'computeCapability: "12.0"', 'computeCapability: "8.9"'),),
-        expect=(expect("block", "lanes/qwen36-nvfp4-experiment.yaml", "model:"),),
+        expect=(expect("note", NVFP4, "model:"),),
+    ),
+    Case(
+        "nvfp4-before-blackwell-on-an-active-lane",
+        edits=(
+            replace(NODE, 'computeCapability: "12.0"', 'computeCapability: "8.9"'),
+            replace(NVFP4, "active: false", "active: true"),
+        ),
+        expect=(expect("block", NVFP4, "model:"),),
+    ),
+    Case(
+        # vLLM 0.6 has no sm_120 kernels: it cannot start on the RTX PRO 4000 Blackwell.
+        "vllm-without-sm120-kernels-on-blackwell",
+        edits=(*vllm_at(ROLLBACK, "0.6.3"), replace(ROLLBACK, "active: false", "active: true")),
+        expect=(expect("block", ROLLBACK, "image:"),),
+    ),
+    Case(
+        "parked-vllm-without-sm120-kernels-is-a-note",
+        edits=vllm_at(ROLLBACK, "0.9.1"),
+        expect=(expect("note", ROLLBACK, "image:"),),
+    ),
+    Case(
+        "vllm-0.9.2-has-sm120-kernels",
+        edits=(*vllm_at(ROLLBACK, "0.9.2"), replace(ROLLBACK, "active: false", "active: true")),
+    ),
+    Case(
+        "vllm-0.6-is-fine-on-hopper",
+        repo="h100x2-tp2",
+        edits=(
+            replace(TP2, V012, "vllm-openai:v0.6.3@"),
+            replace(TP2, "engineVersion: 0.12.0", "engineVersion: 0.6.3"),
+        ),
+    ),
+    Case(
+        # An R550 driver on a Blackwell card: the node blocks, and both vLLM images
+        # (CUDA 12.8 and later) would be refused by the container runtime: notes, parked.
+        "blackwell-on-an-old-driver",
+        edits=OLD_DRIVER,
+        expect=(
+            expect("block", NODE, "driverVersion:"),
+            expect("note", ROLLBACK, "image:"),
+            expect("note", NVFP4, "image:"),
+        ),
+    ),
+    Case(
+        "driver-known-only-by-its-cuda-version",
+        edits=(replace(NODE, '    driverVersion: "610.43.02"\n', ""), OLD_DRIVER[1]),
+        expect=(
+            expect("block", NODE, "cudaVersion:"),
+            expect("note", ROLLBACK, "image:"),
+            expect("note", NVFP4, "image:"),
+        ),
+    ),
+    Case(
+        "driver-not-recorded-is-not-checked",
+        edits=(
+            replace(NODE, '    driverVersion: "610.43.02"\n', ""),
+            replace(NODE, '    cudaVersion: "13.3"\n', ""),
+        ),
+    ),
+    Case(
+        # vLLM images from 0.9.0 are CUDA 12.8 builds: an R535 driver cannot start them.
+        "vllm-cuda-12.8-image-on-an-r535-driver",
+        repo="h100x2-tp2",
+        edits=(replace(H100, "mig: true}", 'mig: true, driverVersion: "535.104.05"}'),),
+        expect=(expect("block", TP2, "image:"), expect("note", "lanes/llama31-8b.yaml", "image:")),
+    ),
+    Case(
+        "vllm-before-0.9-on-an-r535-driver",
+        repo="h100x2-tp2",
+        edits=(
+            replace(H100, "mig: true}", 'mig: true, driverVersion: "535.104.05"}'),
+            replace(TP2, V012, "vllm-openai:v0.8.5@"),
+            replace(TP2, "engineVersion: 0.12.0", "engineVersion: 0.8.5"),
+        ),
+        expect=(expect("note", "lanes/llama31-8b.yaml", "image:"),),
     ),
     Case(
         "mig-strategy-on-a-card-without-mig",
@@ -70,6 +190,38 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case, tmp_path: Path) -> None:
     assert_case(RULE, case, tmp_path)
+
+
+def test_every_packaged_gate_cites_its_source() -> None:
+    from gitops_gen.policy import load_policy
+    from gitops_gen.rules import REGISTRY
+    from gitops_gen.rules.runtime_capability import gate_source
+    from gitops_gen.schema import SpecSchemas
+    from tests.conftest import ROOT
+
+    for root in (ROOT, ROOT / "examples" / "h100x2-tp2"):  # policies/ and the defaults
+        options = {rule.ID: dict(rule.OPTIONS) for rule in REGISTRY}
+        policy = load_policy(root, schemas=SpecSchemas(), rule_options=options)
+        assert policy.gates
+        assert all(gate_source(gate) for gate in policy.gates), [g.id for g in policy.gates]
+
+
+def test_the_root_policy_is_the_packaged_default() -> None:
+    from tests.conftest import ROOT
+
+    packaged = ROOT / "gitops_gen" / "defaults" / "capabilities.yaml"
+    assert (ROOT / "policies" / "capabilities.yaml").read_text() == packaged.read_text()
+
+
+def test_driver_message_names_the_driver(tmp_path: Path) -> None:
+    case = next(c for c in CASES if c.id == "blackwell-on-an-old-driver")
+    _repo, findings = run(case, tmp_path)
+    (node,) = [f for f in findings if f.rule == RULE and f.object == "Node/gpu-worker-1"]
+    assert node.message.startswith("[blackwell-driver-floor] driverVersion: Blackwell support")
+    assert "(node gpu-worker-1, rtx-pro-4000-blackwell-sff, driver 550.54.14 / CUDA 12.4)" in (
+        node.message
+    )
+    assert "Source: " in node.message
 
 
 def test_message_names_the_setting_the_version_and_the_gpu(tmp_path: Path) -> None:

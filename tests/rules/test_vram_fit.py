@@ -14,32 +14,39 @@ SWITCH_TO_70B = (
     replace(LAB_70B, "active: false", "active: true"),
     replace(LAB_32B, "active: true", "active: false"),
 )
+# The root's parked NVFP4 experiment does not fit the 24 GB card: a note naming it.
+NVFP4 = "lanes/qwen36-nvfp4-experiment.yaml"
+PARKED_NOTE = expect("note", NVFP4, "serve:")
 CASES = [
-    Case("active-lane-fits-by-its-evidence"),
+    Case("active-lane-fits-by-its-evidence", expect=(PARKED_NOTE,)),
     Case(
-        "parked-lanes-are-not-sized",
-        edits=(
-            replace(
-                "lanes/qwen36-nvfp4-experiment.yaml", "maxModelLen: 16384", "maxModelLen: 262144"
-            ),
-        ),
+        "a-parked-lane-that-would-not-fit-is-a-note",
+        edits=(replace(NVFP4, "maxModelLen: 16384", "maxModelLen: 262144"),),
+        expect=(PARKED_NOTE,),
     ),
+    Case(
+        "a-parked-lane-that-would-spill-to-the-cpu-is-a-note",
+        edits=(replace("lanes/qwen36-27b-deep.yaml", "gpuLayers: 999", "gpuLayers: 20"),),
+        expect=(PARKED_NOTE, expect("note", "lanes/qwen36-27b-deep.yaml", "serve:")),
+    ),
+    Case("a-parked-lane-that-fits-says-nothing", repo="lab-48gb-comfyui"),  # the parked 70B
     Case(
         "context-past-the-card",
         edits=(
             replace(FAST, "ctxSize: 49152", "ctxSize: 262144"),
             replace(FAST, '  date: "2026-06-12"', '  date: "2026-06-12"\n  ctxSize: 49152'),
         ),
-        expect=(expect("block", FAST, "serve:"),),
+        expect=(expect("block", FAST, "serve:"), PARKED_NOTE),
     ),
     Case(
         "evidence-for-another-context-falls-back-to-the-estimate",
         edits=(replace(FAST, '  date: "2026-06-12"', '  date: "2026-06-12"\n  ctxSize: 32768'),),
+        expect=(PARKED_NOTE,),
     ),
     Case(
         "partial-offload-by-configuration",
         edits=(replace(FAST, "gpuLayers: 999", "gpuLayers: 30"),),
-        expect=(expect("block", FAST, "serve:"),),
+        expect=(expect("block", FAST, "serve:"), PARKED_NOTE),
     ),
     Case("70b-at-16k-fits-48gb", repo="lab-48gb-comfyui", edits=SWITCH_TO_70B),
     Case(
@@ -69,8 +76,8 @@ def test_rule(case: Case, tmp_path: Path) -> None:
 
 
 def test_message_gives_the_breakdown(tmp_path: Path) -> None:
-    _repo, findings = run(CASES[2], tmp_path)
-    (finding,) = [f for f in findings if f.rule == RULE]
+    _repo, findings = run(next(c for c in CASES if c.id == "context-past-the-card"), tmp_path)
+    (finding,) = [f for f in findings if f.rule == RULE and f.lane == "qwen36-35b-gguf-fast"]
     assert finding.message == (
         "(estimate) does not fit rtx-pro-4000-blackwell-sff: weights 20993 + KV 2720 + compute "
         "512 + overhead 350 = 24575 MiB of 24467 MiB (100%)"
@@ -86,6 +93,18 @@ def test_near_full_card_warns(tmp_path: Path) -> None:
         ),
     )
     _repo, findings = run(case, tmp_path)
-    assert [(f.severity.label, f.message.split(":")[0]) for f in findings if f.rule == RULE] == [
-        ("WARN", "(estimate) leaves 1008 MiB free on rtx-pro-4000-blackwell-sff")
-    ]
+    assert [
+        (f.severity.label, f.message.split(":")[0])
+        for f in findings
+        if f.rule == RULE and f.severity.label != "NOTE"
+    ] == [("WARN", "(estimate) leaves 1008 MiB free on rtx-pro-4000-blackwell-sff")]
+
+
+def test_parked_note_names_the_lane_and_blocks_once_active(tmp_path: Path) -> None:
+    _repo, findings = run(CASES[0], tmp_path)
+    (note,) = [f for f in findings if f.rule == RULE]
+    assert note.lane == "qwen36-nvfp4-experiment"
+    assert note.message.startswith("parked lane would not fit: (estimate) does not fit ")
+    active = Case("active", edits=(replace(NVFP4, "active: false", "active: true"),))
+    _repo, findings = run(active, tmp_path / "active")
+    assert [f.severity.label for f in findings if f.rule == RULE] == ["BLOCK"]
