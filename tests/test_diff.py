@@ -64,9 +64,12 @@ def test_lane_switch_flips_two_deployments_and_moves_the_route(
     }
     assert changes["Deployment/vllm/qwen36-35b-gguf-fast"] == [("spec.replicas", 1, 0)]
     assert changes["Deployment/vllm/qwen36-35b-gguf-longctx"] == [("spec.replicas", 0, 1)]
-    ((path, old, new),) = changes["ConfigMap/vllm/litellm-config"]
-    assert path == "data.config.yaml"
-    assert "qwen36-35b-gguf-fast.vllm.svc" in old and "qwen36-35b-gguf-longctx.vllm.svc" in new
+    # The gateway's routes compare as data, keyed by alias: one line per route moved.
+    routes = {path: (old, new) for path, old, new in changes["ConfigMap/vllm/litellm-config"]}
+    for alias in ("agent", "chat", "fast"):
+        old, new = routes[f"data.config.yaml.model_list[{alias}].litellm_params.api_base"]
+        assert "qwen36-35b-gguf-fast.vllm.svc" in old
+        assert "qwen36-35b-gguf-longctx.vllm.svc" in new
     assert data["gpu"][0]["lanes"] == [
         "`qwen36-35b-gguf-fast`: active -> **parked**",
         "`qwen36-35b-gguf-longctx`: parked -> **active**",

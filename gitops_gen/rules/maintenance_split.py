@@ -22,7 +22,7 @@ from typing import Any
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
 from gitops_gen.inventory import POD_PATHS, get
-from gitops_gen.model import Lane, Location, Node, Repo
+from gitops_gen.model import DevicePlugin, Lane, Location, Node, Repo
 from gitops_gen.plan import plan_device_plugin_values, plan_lane
 
 ID = "maintenance-split"
@@ -65,33 +65,8 @@ Move = tuple[Location, str, str, str | None]  # where, what moved, object, node 
 
 
 def _platform_moves(base: Repo, head: Repo) -> Iterator[Move]:
-    old, new = base.config.device_plugin, head.config.device_plugin
-    if new is not None and old is not None:
-        moved = []
-        if old.chart_version != new.chart_version:
-            moved.append(f"chart {old.chart_version} -> {new.chart_version}")
-        if old.image != new.image:
-            moved.append("image")
-        if (old.chart_repo, old.chart_name, old.namespace) != (
-            new.chart_repo,
-            new.chart_name,
-            new.namespace,
-        ):
-            moved.append("chart source")
-        if not moved and plan_device_plugin_values(base) != plan_device_plugin_values(head):
-            moved.append("values")
-        if moved:
-            where = (
-                new.where("chart", "version")
-                if old.chart_version != new.chart_version
-                else new.where("image")
-                if old.image != new.image
-                else new.where()
-            )
-            yield where, f"the device plugin ({', '.join(moved)})", _PLUGIN, None
-    elif new is not None or old is not None:
-        where = new.where() if new is not None else head.config.where()
-        yield where, "the device plugin (added or removed)", _PLUGIN, None
+    for vendor in ("nvidia", "amd"):
+        yield from _plugin_moves(base, head, vendor)
     if base.config.runtime_classes != head.config.runtime_classes:
         yield (
             head.config.where("runtimeClasses"),
@@ -105,7 +80,44 @@ def _platform_moves(base: Repo, head: Repo) -> Iterator[Move]:
             yield from _driver_moves(before, node)
 
 
-_PLUGIN = "Application/nvidia-device-plugin"
+def _plugin_moves(base: Repo, head: Repo, vendor: str) -> Iterator[Move]:
+    old, new = base.config.device_plugin_for(vendor), head.config.device_plugin_for(vendor)
+    if new is not None and old is not None:
+        moved = []
+        if old.chart_version != new.chart_version:
+            moved.append(f"chart {old.chart_version} -> {new.chart_version}")
+        if old.image != new.image:
+            moved.append("image")
+        if (old.chart_repo, old.chart_name, old.namespace) != (
+            new.chart_repo,
+            new.chart_name,
+            new.namespace,
+        ):
+            moved.append("chart source")
+        if not moved and _values(old, base) != _values(new, head):
+            moved.append("values")
+        if moved:
+            where = (
+                new.where("chart", "version")
+                if old.chart_version != new.chart_version
+                else new.where("image")
+                if old.image != new.image
+                else new.where()
+            )
+            yield where, f"the {vendor} device plugin ({', '.join(moved)})", _app(new), None
+    elif new is not None or old is not None:
+        plugin = new or old
+        assert plugin is not None
+        where = new.where() if new is not None else head.config.where()
+        yield where, f"the {vendor} device plugin (added or removed)", _app(plugin), None
+
+
+def _values(plugin: DevicePlugin, repo: Repo) -> Mapping[str, Any]:
+    return plan_device_plugin_values(plugin, repo, list(repo.nodes.values()))
+
+
+def _app(plugin: DevicePlugin) -> str:
+    return f"Application/{plugin.chart_name}"
 
 
 def _driver_moves(before: Node, node: Node) -> Iterator[Move]:

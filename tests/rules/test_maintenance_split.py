@@ -25,8 +25,21 @@ SWITCH = (
 )
 DRIVER = replace(NODE, 'driverVersion: "610.43.02"', 'driverVersion: "610.50.01"')
 AT_CHART = (expect("block", CONFIG, "version: 0.19.3"),)
+AMD_CHART = replace(
+    "gitops-gen.yaml", "name: amd-gpu, version: 0.21.0", "name: amd-gpu, version: 0.20.0"
+)
+AMD_LANE_ARGS = replace("lanes/qwen3-embedding-amd.yaml", "ctxSize: 8192", "ctxSize: 16384")
 CASES = [
     Case("needs-a-base-to-say-anything", edits=(CHART, RUNTIME)),
+    Case(
+        # The AMD plugin re-registers amd.com/gpu just as the AMD lane restarts.
+        "amd-device-plugin-and-an-amd-lane",
+        repo="mixed-nvidia-amd",
+        base=True,
+        edits=(AMD_CHART, AMD_LANE_ARGS),
+        expect=(expect("block", "gitops-gen.yaml", "version: 0.20.0"),),
+    ),
+    Case("amd-device-plugin-alone", repo="mixed-nvidia-amd", base=True, edits=(AMD_CHART,)),
     Case("a-switch-alone", base=True, edits=SWITCH),
     Case("a-driver-upgrade-alone", base=True, edits=(DRIVER,)),
     Case(
@@ -154,7 +167,7 @@ def test_message_says_what_moved(tmp_path: Path) -> None:
     _repo, findings = run(next(c for c in CASES if c.id == "chart-and-runtime-together"), tmp_path)
     (finding,) = [f for f in findings if f.rule == RULE]
     assert finding.message == (
-        "this change moves the device plugin (chart 0.19.2 -> 0.19.3) and "
+        "this change moves the nvidia device plugin (chart 0.19.2 -> 0.19.3) and "
         "restarts the GPU pods of qwen36-35b-gguf-fast (image) together"
     )
 
@@ -196,7 +209,7 @@ def test_message_names_every_restart_and_why(tmp_path: Path) -> None:
     _repo, findings = run(next(c for c in CASES if c.id == "device-plugin-and-a-switch"), tmp_path)
     (finding,) = [f for f in findings if f.rule == RULE]
     assert finding.message == (
-        "this change moves the device plugin (chart 0.19.2 -> 0.19.3) and restarts the GPU "
+        "this change moves the nvidia device plugin (chart 0.19.2 -> 0.19.3) and restarts the GPU "
         "pods of qwen36-27b-deep (switch to active), qwen36-35b-gguf-fast (switch to parked) "
         "together"
     )
