@@ -44,7 +44,7 @@ def _is_generated(path: Path) -> bool:
         return False
 
 
-def _scan(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+def scan_tree(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
     """Files under out_dir split into (generated, foreign), by relative POSIX path."""
     generated: dict[str, Path] = {}
     foreign: dict[str, Path] = {}
@@ -60,7 +60,7 @@ def _scan(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
 
 
 def compare_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
-    generated, foreign = _scan(out_dir)
+    generated, foreign = scan_tree(out_dir)
     return _compare(out_dir, files, generated, foreign)
 
 
@@ -99,7 +99,7 @@ def _refuse_foreign_collisions(
 
 def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
     """Make out_dir hold exactly `files` plus the foreign files it already had."""
-    generated, foreign = _scan(out_dir)
+    generated, foreign = scan_tree(out_dir)
     diff = _compare(out_dir, files, generated, foreign)
     if diff.clean:
         return diff

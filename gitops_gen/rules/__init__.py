@@ -10,6 +10,7 @@ from types import ModuleType
 from gitops_gen.rules import (
     context_ceiling,
     cpu_memory_budget,
+    foreign_rendered_file,
     gateway_aliases,
     gpu_limit_equals_request,
     image_digest_pinned,
@@ -23,6 +24,8 @@ from gitops_gen.rules import (
     recreate_strategy,
     runtime_capability,
     single_active_gpu_lane,
+    single_device_plugin,
+    unrequested_gpu_access,
     validation_evidence,
     vram_fit,
     waiver_expired,
@@ -30,6 +33,7 @@ from gitops_gen.rules import (
 
 REGISTRY: tuple[ModuleType, ...] = (
     single_active_gpu_lane,
+    unrequested_gpu_access,
     gpu_limit_equals_request,
     recreate_strategy,
     placement,
@@ -45,6 +49,8 @@ REGISTRY: tuple[ModuleType, ...] = (
     pod_hardening,
     gateway_aliases,
     kubernetes_schema,
+    foreign_rendered_file,
+    single_device_plugin,
     maintenance_split,
     waiver_expired,
 )

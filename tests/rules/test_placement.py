@@ -110,6 +110,18 @@ def test_unpinned_gpu_workload(tmp_path: Path) -> None:
     )
     _repo, findings = run(case, tmp_path)
     assert [f.message for f in findings if f.rule == RULE] == [
-        "GPU workload is not pinned to a node (no nodeSelector or nodeName): it may land on any "
-        "GPU node"
+        "GPU workload is not pinned to a node (no nodeSelector, nodeName or required node "
+        "affinity): it may land on any GPU node"
+    ]
+
+
+def test_runtime_class_fix_names_the_manifest_field(tmp_path: Path) -> None:
+    """A hand-written manifest is fixed in the manifest, not in gitops-gen.yaml."""
+    from tests.rules.harness import run
+
+    case = Case("no-runtime-class", edits=(sidecar(("      runtimeClassName: nvidia\n", "")),))
+    _repo, findings = run(case, tmp_path)
+    assert [f.message for f in findings if f.rule == RULE] == [
+        "requests nvidia.com/gpu but sets no runtimeClassName: the container gets no nvidia "
+        "runtime (set spec.template.spec.runtimeClassName)"
     ]
