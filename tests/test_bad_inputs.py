@@ -438,3 +438,16 @@ def test_valid_manifest_files_load(
     names = [m.data["metadata"]["name"] for m in load_repo(example).manifests]
     expected = [] if rel.endswith((".md", "old/tool.yaml")) else ["tool"]
     assert [n.replace("system:", "") for n in names] == expected
+
+
+def test_manifests_are_read_as_their_application_syncs_them() -> None:
+    """The loader reads manifests/ without recursing because the rendered Application
+    does not recurse either; if plan.py ever changes that, the loader must follow."""
+    from gitops_gen.build import build_repo
+    from gitops_gen.manifests import ARGOCD_MANIFEST_SUFFIXES
+    from tests.conftest import ROOT
+
+    tree = build_repo(ROOT / "examples" / "lab-48gb-comfyui").tree
+    app = next(o.data for o in tree.objects if o.path.endswith("argocd/apps/manifests.yaml"))
+    assert app["spec"]["source"]["directory"] == {"recurse": False}
+    assert ARGOCD_MANIFEST_SUFFIXES == (".yaml", ".yml", ".json", ".jsonnet")

@@ -169,3 +169,23 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case, tmp_path: Path) -> None:
     assert_case(RULE, case, tmp_path)
+
+
+def test_a_json_manifest_counts_like_a_yaml_one(tmp_path: Path) -> None:
+    """Argo CD syncs manifests/*.json too; its GPU pod is found at its JSON line."""
+    import json
+
+    import yaml
+
+    from tests.rules.cases import SIDECAR_TEXT
+    from tests.rules.harness import run
+
+    data = yaml.safe_load(SIDECAR_TEXT)
+    data["spec"]["replicas"] = 1
+    edit = {"file": "manifests/sidecar.json", "write": json.dumps(data, indent=2)}
+    repo, findings = run(Case("json", edits=(edit,)), tmp_path)
+    found = {(f.file, f.line) for f in findings if f.rule == RULE}
+    line = 1 + (repo / "manifests/sidecar.json").read_text().splitlines().index(
+        '    "replicas": 1,'
+    )
+    assert found == {("manifests/sidecar.json", line), (FAST, 4)}

@@ -40,8 +40,13 @@ spec:
 """
 
 
-def rocm(privileged: str = "false", kfd: str = "/srv/scratch") -> dict[str, str]:
+def rocm(privileged: str = "false", kfd: str = "/srv/scratch", gpus: int = 0) -> dict[str, str]:
     text = ROCM_POD.replace("PRIVILEGED", privileged).replace("KFD", kfd)
+    if gpus:
+        text = text.replace(
+            "      securityContext:",
+            f"      resources: {{limits: {{amd.com/gpu: {gpus}}}}}\n      securityContext:",
+        )
     return {"file": AMD, "write": text}
 
 
@@ -86,6 +91,21 @@ CASES = [
         expect=(expect("block", AMD, "privileged: true"),),
     ),
     Case("other-host-paths-see-nothing", repo="mixed-nvidia-amd", edits=(rocm(),)),
+    # Requesting one of two AMD GPUs does not limit what /dev/kfd and /dev/dri show.
+    Case(
+        "device-nodes-show-more-than-requested",
+        repo="mixed-nvidia-amd",
+        edits=(
+            replace("hardware/brain.yaml", "count: 1, vramMiB: 16304", "count: 2, vramMiB: 16304"),
+            rocm(kfd="/dev/kfd", gpus=1),
+        ),
+        expect=(expect("block", AMD, "- name: kfd"),),
+    ),
+    Case(
+        "device-nodes-of-a-one-gpu-node-requested",
+        repo="mixed-nvidia-amd",
+        edits=(rocm(kfd="/dev/kfd", gpus=1),),
+    ),
     Case("no-amd-gpu-on-the-node", edits=(sidecar(KFD_VOLUME),)),
     Case("device-plugin-may-see-its-gpus", edits=({"file": "manifests/p.yaml", "write": PLUGIN},)),
 ]
