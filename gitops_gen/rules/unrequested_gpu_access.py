@@ -34,8 +34,10 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
             if all(access.on(node) <= access.requested for node in nodes):
                 continue  # nothing beyond its request where it can run
             seen = "every" if access.count is None else str(access.count)
-            requested = (
-                f"but requests {access.requested}" if access.requested else "without requesting it"
+            requested, unaccounted = (
+                (f"but requests {access.requested}", "the others")
+                if access.requested
+                else ("without requesting it", "it")
             )
             where = (
                 lane.where("env")
@@ -44,7 +46,7 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
             )
             yield Hit(
                 f"sees {seen} {access.vendor} GPU {requested} ({access.route}): the "
-                "device plugin does not account for it",
+                f"device plugin does not account for {unaccounted}",
                 where,
                 workload.obj.ident,
                 lane.name if lane else None,

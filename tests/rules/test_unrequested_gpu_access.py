@@ -114,3 +114,19 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case, tmp_path: Path) -> None:
     assert_case(RULE, case, tmp_path)
+
+
+def test_messages_name_the_route(tmp_path: Path) -> None:
+    from tests.rules.harness import run
+
+    cases = {c.id: c for c in CASES}
+    expected = {
+        "sees-every-nvidia-gpu": "sees every nvidia GPU without requesting it (container 'main' "
+        "sets NVIDIA_VISIBLE_DEVICES=all): the device plugin does not account for it",
+        "device-nodes-show-more-than-requested": "sees every amd GPU but requests 1 (volume "
+        "'kfd' mounts /dev/kfd from the host): the device plugin does not account for the "
+        "others",
+    }
+    for case_id, message in expected.items():
+        _repo, findings = run(cases[case_id], tmp_path / case_id)
+        assert [f.message for f in findings if f.rule == RULE] == [message]
