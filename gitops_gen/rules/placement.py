@@ -119,10 +119,12 @@ def _check_workload(
     for resource, count in claims.items():
         vendor = RUNTIME_CLASS_VENDORS.get(resource)
         if vendor and not runtime_class:
+            known = ctx.repo.config.runtime_class_for(vendor)
             fix = (
                 "add runtimeClasses to gitops-gen.yaml"
                 if lane
                 else f"set {format_path((*workload.pod_path, 'runtimeClassName'))}"
+                + (f": {known.name}" if known else "")
             )
             yield Hit(
                 f"requests {resource} but sets no runtimeClassName: the container gets no "

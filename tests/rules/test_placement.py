@@ -123,7 +123,7 @@ def test_runtime_class_fix_names_the_manifest_field(tmp_path: Path) -> None:
     _repo, findings = run(case, tmp_path)
     assert [f.message for f in findings if f.rule == RULE] == [
         "requests nvidia.com/gpu but sets no runtimeClassName: the container gets no nvidia "
-        "runtime (set spec.template.spec.runtimeClassName)"
+        "runtime (set spec.template.spec.runtimeClassName: nvidia)"
     ]
 
 
