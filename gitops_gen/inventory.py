@@ -13,6 +13,7 @@ from typing import Any
 from gitops_gen.model import GPU_RESOURCES, Location, Node, Repo
 from gitops_gen.quantity import parse_quantity
 from gitops_gen.render import RenderedTree
+from gitops_gen.scheduling import admitted, agent_vendor, is_pinned, tolerates_node
 from gitops_gen.source import KeyPath, SourceDoc
 
 # Where the pod spec sits in each workload kind.
@@ -90,12 +91,48 @@ class Container:
 
 
 @dataclass(frozen=True)
+class Autoscaler:
+    """An HPA or KEDA ScaledObject scaling a workload: it runs up to `max_replicas`."""
+
+    obj: KubeObject
+    max_replicas: int
+    max_path: KeyPath
+    # KEDA scales a Deployment up from 0; an HPA leaves a Deployment at 0 replicas alone.
+    from_zero: bool
+
+    def replicas(self, declared: int) -> int:
+        """The most replicas the target may run, given the replicas its manifest declares."""
+        if declared == 0 and not self.from_zero:
+            return 0
+        return max(declared, self.max_replicas)
+
+
+@dataclass(frozen=True)
+class GpuAccess:
+    """A GPU a container can reach without requesting it from the device plugin."""
+
+    vendor: str
+    count: int | None  # None: every GPU of the vendor on the node
+    route: str
+    path: KeyPath  # from the object root
+    requested: int = 0  # GPUs of the vendor the pod does request
+
+    def on(self, node: Node) -> int:
+        present = sum(g.count for g in node.gpus_of(self.vendor))
+        return present if self.count is None else min(self.count, present)
+
+
+@dataclass(frozen=True)
 class Workload:
     obj: KubeObject
     pod_path: KeyPath
     replicas: int
     node: Node | None  # where it lands, when its placement pins exactly one known node
-    candidates: tuple[str, ...]
+    candidates: tuple[str, ...]  # known nodes its nodeName/nodeSelector/affinity admit
+    pinned: bool = True  # it has a nodeName, nodeSelector or required node affinity
+    landing: tuple[str, ...] = ()  # known nodes it may land on: admitted, taints tolerated
+    autoscaler: Autoscaler | None = None
+    agent_vendor: str | None = None  # a GPU platform agent (device plugin, GFD, DCGM)
 
     @property
     def pod(self) -> Mapping[str, Any]:
@@ -120,25 +157,112 @@ class Workload:
                     app[resource] = app.get(resource, 0) + count
         return {r: max(app.get(r, 0), init.get(r, 0)) for r in sorted(app.keys() | init.keys())}
 
+    def unrequested_gpus(self) -> list[GpuAccess]:
+        """GPUs the pod can see without requesting them (see gpu_access)."""
+        if self.agent_vendor is not None:
+            return []
+        return list(gpu_access(self))
+
+    def claims_on(self, node: Node) -> dict[str, int]:
+        """GPUs one pod holds on `node`, per resource: requested, plus those it only sees."""
+        claims = dict(self.gpu_claims())
+        for access in self.unrequested_gpus():
+            resource = GPU_RESOURCES[access.vendor]
+            claims[resource] = max(claims.get(resource, 0), access.on(node))
+        return {r: n for r, n in claims.items() if n}
+
+    def max_replicas(self, declared: int) -> int:
+        return self.autoscaler.replicas(declared) if self.autoscaler else declared
+
 
 def is_gpu_resource(name: str) -> bool:
     return name in GPU_RESOURCE_NAMES or name.endswith("/gpu")
 
 
+def gpu_count(value: Any) -> int | None:
+    """A GPU count as the API server takes it: a whole, non-negative number; else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        amount = parse_quantity(value)
+    except (ValueError, TypeError):
+        return None
+    return int(amount) if amount.denominator == 1 and amount >= 0 else None
+
+
 def container_gpus(container: Mapping[str, Any]) -> dict[str, int]:
-    """GPUs a container holds: the limit (Kubernetes requires it for extended resources)."""
+    """GPUs a container holds: the limit (Kubernetes requires it for extended resources).
+    A count that is no whole number (`${GPUS}`, `0.5`) counts as 1: the workload still
+    wants a GPU, and gpu-limit-equals-request blocks the value itself."""
     resources = container.get("resources") or {}
     limits = resources.get("limits") or {}
     requests = resources.get("requests") or {}
     found: dict[str, int] = {}
     for name in sorted(set(limits) | set(requests)):
         if is_gpu_resource(str(name)):
-            value = limits.get(name, requests.get(name))
-            try:
-                found[str(name)] = int(parse_quantity(str(value)))
-            except (ValueError, TypeError):
-                found[str(name)] = 0
+            count = gpu_count(limits.get(name, requests.get(name)))
+            found[str(name)] = 1 if count is None else count
     return found
+
+
+# NVIDIA's container runtime exposes the GPUs this variable lists to any container it
+# runs (the GPU RuntimeClass, or the node's default runtime under the GPU Operator).
+NVIDIA_VISIBLE = "NVIDIA_VISIBLE_DEVICES"
+_NO_DEVICES = {"", "void", "none"}
+# AMD GPUs are device nodes: /dev/kfd (compute) and /dev/dri (render nodes).
+_AMD_DEVICE_PATHS = ("/dev/kfd", "/dev/dri")
+
+
+def gpu_access(workload: Workload) -> Iterator[GpuAccess]:
+    """Every route by which a pod reaches GPUs beyond those it requests: the NVIDIA
+    runtime's NVIDIA_VISIBLE_DEVICES (all, indexes, UUIDs) in a pod requesting no NVIDIA
+    GPU (with a request, the device plugin sets it), AMD device nodes mounted from the
+    host, or a privileged container (it sees every device node)."""
+    requested = {r for c in workload.containers() for r in container_gpus(c.data)}
+    if GPU_RESOURCES["nvidia"] not in requested:
+        for container in workload.containers():
+            for index, env in enumerate(container.data.get("env") or []):
+                if not isinstance(env, dict) or env.get("name") != NVIDIA_VISIBLE:
+                    continue
+                value = str(env.get("value") or "").strip()
+                if value.lower() in _NO_DEVICES:
+                    continue
+                count = None if value.lower() == "all" else len(value.split(","))
+                yield GpuAccess(
+                    "nvidia",
+                    count,
+                    f"container {container.data.get('name', '?')!r} sets {NVIDIA_VISIBLE}={value}",
+                    (*container.path, "env", index),
+                )
+    # Device nodes from the host show every AMD GPU, whatever the pod requests.
+    amd = GPU_RESOURCES["amd"]
+    requested_amd = max(
+        (container_gpus(c.data).get(amd, 0) for c in workload.containers()), default=0
+    )
+    for index, volume in enumerate(workload.pod.get("volumes") or []):
+        host = get(volume, ("hostPath", "path"))
+        if isinstance(host, str) and _is_amd_device_path(host):
+            yield GpuAccess(
+                "amd",
+                None,
+                f"volume {volume.get('name', '?')!r} mounts {host} from the host",
+                (*workload.pod_path, "volumes", index),
+                requested_amd,
+            )
+    for container in workload.containers():
+        if get(container.data, ("securityContext", "privileged")) is True:
+            yield GpuAccess(
+                "amd",
+                None,
+                f"container {container.data.get('name', '?')!r} is privileged",
+                (*container.path, "securityContext", "privileged"),
+                requested_amd,
+            )
+
+
+def _is_amd_device_path(path: str) -> bool:
+    path = path.rstrip("/") or "/"
+    return path == "/dev" or any(path == p or path.startswith(p + "/") for p in _AMD_DEVICE_PATHS)
 
 
 def _replicas(obj: KubeObject) -> int:
@@ -154,21 +278,32 @@ def _replicas(obj: KubeObject) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
-def _placement(pod: Mapping[str, Any], nodes: list[Node]) -> tuple[str, ...]:
-    """The known nodes a pod may land on. A pod with neither nodeName nor nodeSelector may
-    land on nodes hardware/ does not describe: it is placed nowhere we can account for."""
-    node_name = pod.get("nodeName")
-    if isinstance(node_name, str):
-        return tuple(n.name for n in nodes if node_name in (n.name, n.hostname))
-    selector = pod.get("nodeSelector") or {}
-    if not isinstance(selector, dict) or not selector:
-        return ()
-    matches = []
-    for node in nodes:
-        labels = {**node.labels, "kubernetes.io/hostname": node.hostname}
-        if all(labels.get(k) == v for k, v in selector.items()):
-            matches.append(node.name)
-    return tuple(matches)
+# Autoscalers by kind: (max replicas field, its default, scales up from zero).
+_AUTOSCALERS: Mapping[str, tuple[str, int | None, bool]] = {
+    "HorizontalPodAutoscaler": ("maxReplicas", None, False),
+    "ScaledObject": ("maxReplicaCount", 100, True),  # KEDA's default maximum
+}
+
+
+def _autoscalers(objects: list[KubeObject], default_ns: str) -> dict[tuple[str, ...], Autoscaler]:
+    """(cluster, namespace, kind, name) of each scaled target -> its autoscaler."""
+    found: dict[tuple[str, ...], Autoscaler] = {}
+    for obj in objects:
+        shape = _AUTOSCALERS.get(obj.kind)
+        spec = obj.data.get("spec")
+        if shape is None or not isinstance(spec, dict):
+            continue
+        field, default, from_zero = shape
+        target = spec.get("scaleTargetRef") or {}
+        value = spec.get(field, default)
+        if not isinstance(target, dict) or not isinstance(value, int) or isinstance(value, bool):
+            continue
+        kind = str(target.get("kind", "Deployment"))
+        key = (obj.cluster, obj.namespace or default_ns, kind, str(target.get("name", "")))
+        scaler = Autoscaler(obj, value, ("spec", field), from_zero)
+        if key not in found or found[key].max_replicas < value:
+            found[key] = scaler
+    return found
 
 
 @dataclass(frozen=True)
@@ -216,17 +351,38 @@ def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
     workloads: list[Workload] = []
     by_node: dict[str, list[Workload]] = {}
     lane_deployments: dict[str, Workload] = {}
+    default_ns = repo.config.namespace
+    autoscalers = _autoscalers(objects, default_ns)
     for obj in objects:
         pod_path = POD_PATHS.get(obj.kind)
         if pod_path is None:
             continue
-        pod = get(obj.data, pod_path, {})
-        candidates = _placement(
-            pod if isinstance(pod, dict) else {}, nodes_by_cluster.get(obj.cluster, [])
+        found = get(obj.data, pod_path, {})
+        pod: Mapping[str, Any] = found if isinstance(found, dict) else {}
+        nodes = nodes_by_cluster.get(obj.cluster, [])
+        pinned = is_pinned(pod)
+        candidates = admitted(pod, nodes)
+        placed = repo.nodes[candidates[0]] if pinned and len(candidates) == 1 else None
+        landing = (
+            (placed.name,)
+            if placed is not None
+            else tuple(n for n in candidates if tolerates_node(pod, repo.nodes[n]))
         )
-        placed = repo.nodes[candidates[0]] if len(candidates) == 1 else None
+        images = [
+            str(c.get("image", "")) for c in pod.get("containers") or [] if isinstance(c, dict)
+        ]
         workload = Workload(
-            obj=obj, pod_path=pod_path, replicas=_replicas(obj), node=placed, candidates=candidates
+            obj=obj,
+            pod_path=pod_path,
+            replicas=_replicas(obj),
+            node=placed,
+            candidates=candidates,
+            pinned=pinned,
+            landing=landing,
+            autoscaler=autoscalers.get(
+                (obj.cluster, obj.namespace or default_ns, obj.kind, obj.name)
+            ),
+            agent_vendor=agent_vendor(images) if obj.kind == "DaemonSet" else None,
         )
         workloads.append(workload)
         if placed is not None:

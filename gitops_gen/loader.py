@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from gitops_gen.errors import InputError, Problem
+from gitops_gen.manifests import load_manifests
 from gitops_gen.model import (
     Architecture,
     ArgoCD,
@@ -23,7 +24,6 @@ from gitops_gen.model import (
     Gpu,
     Lane,
     Location,
-    Manifest,
     ModelCache,
     ModelFile,
     ModelLock,
@@ -38,13 +38,12 @@ from gitops_gen.model import (
     Toleration,
 )
 from gitops_gen.schema import SpecSchemas
-from gitops_gen.source import SourceDoc, parse_yaml_documents, read_text, read_yaml
+from gitops_gen.source import SourceDoc, read_yaml
 
 CONFIG_FILE = "gitops-gen.yaml"
 LOCK_FILE = "models.lock.yaml"
 HARDWARE_DIR = "hardware"
 LANES_DIR = "lanes"
-MANIFESTS_DIR = "manifests"
 
 # Engines that load a single GGUF file; vLLM takes a safetensors snapshot (or a GGUF file).
 GGUF_ENGINES = {"llamacpp", "ollama"}
@@ -117,58 +116,12 @@ def load_repo(root: Path, *, schemas: SpecSchemas | None = None) -> Repo:
     for lane in lane_map.values():
         # A lock that failed to load is reported once, not once per lane that uses it.
         _cross_check(lane, node_map if all_nodes_loaded else None, models, problems)
-    manifests = _manifests(root, config, problems)
+    manifests = load_manifests(root, config, problems)
     if problems or models is None:
         raise InputError(problems)
     return Repo(
         root=root, config=config, nodes=node_map, lanes=lane_map, models=models, manifests=manifests
     )
-
-
-def _manifests(root: Path, config: RepoConfig, problems: list[Problem]) -> tuple[Manifest, ...]:
-    """manifests/*.yaml for a single cluster, manifests/<cluster>/*.yaml for several."""
-    clusters = [c.name for c in config.clusters]
-    found: list[Manifest] = []
-    places = [(MANIFESTS_DIR, clusters[0] if len(clusters) == 1 else None)]
-    places += [(f"{MANIFESTS_DIR}/{c}", c) for c in clusters if (root / MANIFESTS_DIR / c).is_dir()]
-    for directory, cluster in places:
-        for rel in spec_files(root, directory):
-            if cluster is None:
-                problems.append(
-                    Problem(
-                        rel,
-                        0,
-                        "",
-                        "several clusters are configured: put "
-                        f"hand-written manifests in {MANIFESTS_DIR}/<cluster>/",
-                    )
-                )
-                continue
-            try:
-                docs = parse_yaml_documents(read_text(root, rel), file=rel)
-            except InputError as exc:
-                problems.extend(exc.problems)
-                continue
-            for doc in docs:
-                missing = _manifest_problem(doc)
-                if missing:
-                    problems.append(doc.problem(missing[0], missing[1]))
-                    continue
-                found.append(Manifest(doc=doc, cluster=cluster, directory=directory))
-    return tuple(found)
-
-
-def _manifest_problem(doc: SourceDoc) -> tuple[tuple[str, ...], str] | None:
-    data = doc.data
-    if not isinstance(data, dict):
-        return (), "expected a Kubernetes object (a mapping)"
-    for key in ("apiVersion", "kind"):
-        if not isinstance(data.get(key), str):
-            return (key,), f"missing required key {key!r}"
-    meta = data.get("metadata")
-    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
-        return ("metadata",), "missing required key 'metadata.name'"
-    return None
 
 
 def _unique(kind: str, items: list[N], problems: list[Problem]) -> dict[str, N]:

@@ -45,7 +45,7 @@ def _is_generated(path: Path) -> bool:
         return False
 
 
-def _scan(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+def scan_tree(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
     """Files under out_dir split into (generated, foreign), by relative POSIX path.
 
     Foreign entries are regular files and symbolic links (a linked folder is kept as the
@@ -73,7 +73,7 @@ def _scan(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
 
 
 def compare_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
-    generated, foreign = _scan(out_dir)
+    generated, foreign = scan_tree(out_dir)
     return _compare(out_dir, files, generated, foreign)
 
 
@@ -113,7 +113,7 @@ def _refuse_foreign_collisions(
 def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
     """Make out_dir hold exactly `files` plus the foreign files it already had."""
     recover_interrupted(out_dir)
-    generated, foreign = _scan(out_dir)
+    generated, foreign = scan_tree(out_dir)
     diff = _compare(out_dir, files, generated, foreign)
     if diff.clean:
         return diff

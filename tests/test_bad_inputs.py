@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from gitops_gen.errors import InputError
 from tests.conftest import Result, edit
@@ -362,3 +364,163 @@ def test_a_spec_linking_outside_the_repo_is_refused_unread(
     assert result.code == 2
     assert "lanes/stolen.yaml: is a link to a file outside the repo; not read" in result.err
     assert "TOPSECRET" not in result.err + result.out
+
+
+# Hand-written manifests are read as Argo CD reads them, and refused as the API server
+# would refuse them.
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: tool
+  namespace: vllm
+spec:
+  selector: {matchLabels: {app: tool}}
+  template:
+    metadata: {labels: {app: tool}}
+    spec:
+      serviceAccountName: tool
+      containers:
+        - name: main
+          image: ghcr.io/example/tool:1.0
+"""
+NAME_RULES = (
+    "(lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at "
+    "most 253 characters)"
+)
+LABEL_RULES = (
+    "(lowercase letters, digits and '-', starting and ending with a letter or digit, at most "
+    "63 characters)"
+)
+MANIFEST_CASES = [
+    (
+        "json-syntax-error",
+        "manifests/tool.json",
+        '{\n  "apiVersion": "v1",\n  "kind": "ConfigMap"\n  "metadata": {}\n}\n',
+        "manifests/tool.json:4: invalid JSON: Expecting ',' delimiter",
+    ),
+    (
+        "json-not-an-object",
+        "manifests/tool.json",
+        "[]\n",
+        "manifests/tool.json:1: expected a Kubernetes object (a mapping)",
+    ),
+    (
+        "jsonnet-argo-would-evaluate",
+        "manifests/tool.jsonnet",
+        "{}\n",
+        "manifests/tool.jsonnet:1: Argo CD evaluates Jsonnet here but gitops-gen cannot check "
+        "it: commit its output as YAML or JSON instead",
+    ),
+    (
+        "generate-name-without-name",
+        "manifests/tool.yaml",
+        DEPLOYMENT.replace("  name: tool\n", "  generateName: tool-\n"),
+        "manifests/tool.yaml:4: metadata.generateName: generateName without metadata.name: "
+        "Argo CD cannot sync an object without metadata.name (it could never find it again); "
+        "set a fixed name",
+    ),
+    (
+        "service-account-placeholder",
+        "manifests/tool.yaml",
+        DEPLOYMENT.replace("serviceAccountName: tool", "serviceAccountName: $K8S_SA_NAME"),
+        "manifests/tool.yaml:11: spec.template.spec.serviceAccountName: '$K8S_SA_NAME' is not "
+        f"valid as a service account name: the API server wants a DNS-1123 subdomain {NAME_RULES}",
+    ),
+    (
+        "object-name-upper-case",
+        "manifests/tool.yaml",
+        DEPLOYMENT.replace("  name: tool\n", "  name: Tool\n"),
+        "manifests/tool.yaml:4: metadata.name: 'Tool' is not valid as an object name: the API "
+        f"server wants a DNS-1123 subdomain {NAME_RULES}",
+    ),
+    (
+        "container-name-with-dot",
+        "manifests/tool.yaml",
+        DEPLOYMENT.replace("- name: main", "- name: main.v2"),
+        "manifests/tool.yaml:13: spec.template.spec.containers[0].name: 'main.v2' is not valid "
+        f"as a container name: the API server wants a DNS-1123 label {LABEL_RULES}",
+    ),
+    (
+        "service-name-with-dot",
+        "manifests/tool.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: tool.v2}\nspec: {ports: [{port: 80}]}\n",
+        "manifests/tool.yaml:3: metadata.name: 'tool.v2' is not valid as a Service name: the "
+        f"API server wants a DNS-1123 label {LABEL_RULES}",
+    ),
+    (
+        "namespace-placeholder",
+        "manifests/tool.yaml",
+        DEPLOYMENT.replace("namespace: vllm", "namespace: ${NAMESPACE}"),
+        "manifests/tool.yaml:5: metadata.namespace: '${NAMESPACE}' is not valid as a namespace: "
+        f"the API server wants a DNS-1123 label {LABEL_RULES}",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "expected"), [c[1:] for c in MANIFEST_CASES], ids=[c[0] for c in MANIFEST_CASES]
+)
+def test_bad_manifest_exits_2_with_one_line(
+    example: Path, cli: Callable[..., Result], rel: str, text: str, expected: str
+) -> None:
+    (example / "manifests").mkdir(exist_ok=True)
+    (example / rel).write_text(text)
+    result = cli("check", cwd=example)
+    assert result.code == 2, result
+    assert "Traceback" not in result.err
+    assert result.err.splitlines()[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("rel", "text"),
+    [
+        # kubectl and Argo CD skip empty documents
+        ("manifests/tool.yaml", "---\n" + DEPLOYMENT + "---\n"),
+        ("manifests/tool.yaml", DEPLOYMENT + "---\n# the end\n---\n"),
+        # RBAC names are path segments: colons are fine
+        (
+            "manifests/tool-role.yaml",
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+            "metadata: {name: 'system:tool'}\nrules: []\n",
+        ),
+        # Argo CD reads JSON manifests too
+        ("manifests/tool.json", json.dumps(yaml.safe_load(DEPLOYMENT), indent=2)),
+        # files Argo CD does not read, and subdirectories (recurse: false), are not read
+        ("manifests/notes.md", "not: [valid"),
+        ("manifests/old/tool.yaml", "not: [valid"),
+    ],
+    ids=[
+        "leading-and-trailing-separators",
+        "comment-only-document",
+        "rbac",
+        "json",
+        "md",
+        "subdir",
+    ],
+)
+def test_valid_manifest_files_load(
+    example: Path, cli: Callable[..., Result], rel: str, text: str
+) -> None:
+    (example / rel).parent.mkdir(parents=True, exist_ok=True)
+    (example / rel).write_text(text)
+    result = cli("check", cwd=example)
+    assert result.code != 2, result.err
+    from gitops_gen.loader import load_repo
+
+    names = [m.data["metadata"]["name"] for m in load_repo(example).manifests]
+    expected = [] if rel.endswith((".md", "old/tool.yaml")) else ["tool"]
+    assert [n.replace("system:", "") for n in names] == expected
+
+
+def test_manifests_are_read_as_their_application_syncs_them() -> None:
+    """The loader reads manifests/ without recursing because the rendered Application
+    does not recurse either; if plan.py ever changes that, the loader must follow."""
+    from gitops_gen.build import build_repo
+    from gitops_gen.manifests import ARGOCD_MANIFEST_SUFFIXES
+    from tests.conftest import ROOT
+
+    tree = build_repo(ROOT / "examples" / "lab-48gb-comfyui").tree
+    app = next(o.data for o in tree.objects if o.path.endswith("argocd/apps/manifests.yaml"))
+    assert app["spec"]["source"]["directory"] == {"recurse": False}
+    assert ARGOCD_MANIFEST_SUFFIXES == (".yaml", ".yml", ".json", ".jsonnet")

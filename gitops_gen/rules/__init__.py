@@ -13,6 +13,7 @@ from gitops_gen.rules import (
     cpu_memory_budget,
     device_plugin_settings,
     engine_version_tag,
+    foreign_rendered_file,
     gateway_aliases,
     gpu_limit_equals_request,
     image_digest_pinned,
@@ -27,7 +28,9 @@ from gitops_gen.rules import (
     recreate_strategy,
     runtime_capability,
     single_active_gpu_lane,
+    single_device_plugin,
     tensor_parallel_shm,
+    unrequested_gpu_access,
     validation_evidence,
     vram_fit,
     waiver_expired,
@@ -35,6 +38,7 @@ from gitops_gen.rules import (
 
 REGISTRY: tuple[ModuleType, ...] = (
     single_active_gpu_lane,
+    unrequested_gpu_access,
     gpu_limit_equals_request,
     recreate_strategy,
     placement,
@@ -55,6 +59,8 @@ REGISTRY: tuple[ModuleType, ...] = (
     tensor_parallel_shm,
     gateway_aliases,
     kubernetes_schema,
+    foreign_rendered_file,
+    single_device_plugin,
     maintenance_split,
     waiver_expired,
 )

@@ -14,7 +14,9 @@ from typing import Any
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
 from gitops_gen.inventory import Workload
-from gitops_gen.model import Node, Taint
+from gitops_gen.model import Node
+from gitops_gen.scheduling import tolerates
+from gitops_gen.source import format_path
 
 ID = "placement"
 SEVERITY = Severity.BLOCK
@@ -26,20 +28,6 @@ OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
 
 RUNTIME_CLASS_VENDORS = {"nvidia.com/gpu": "nvidia"}
-
-
-def tolerates(tolerations: list[Any], taint: Taint) -> bool:
-    for t in tolerations:
-        if not isinstance(t, dict):
-            continue
-        if t.get("effect") not in (None, "", taint.effect):
-            continue
-        if t.get("operator") == "Exists":
-            if t.get("key") in (None, "", taint.key):
-                return True
-        elif t.get("key") == taint.key and t.get("value", "") == (taint.value or ""):
-            return True
-    return False
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -78,7 +66,15 @@ def _check_workload(
         return lane.where(lane_key) if lane else obj.where(*workload.pod_path, *path)
 
     if workload.node is None:
-        if workload.candidates:
+        if not workload.pinned:
+            yield Hit(
+                "GPU workload is not pinned to a node (no nodeSelector, nodeName or required "
+                "node affinity): it may land on any GPU node",
+                at("node", "nodeSelector"),
+                obj.ident,
+                lane_name,
+            )
+        elif workload.candidates:
             yield Hit(
                 f"GPU workload may land on any of {', '.join(workload.candidates)}: its "
                 "placement is ambiguous",
@@ -86,18 +82,10 @@ def _check_workload(
                 obj.ident,
                 lane_name,
             )
-        elif pod.get("nodeSelector") or pod.get("nodeName"):
-            selector = pod.get("nodeSelector") or pod.get("nodeName")
+        else:
+            selector = pod.get("nodeName") or pod.get("nodeSelector") or "(node affinity)"
             yield Hit(
                 f"no node in hardware/ matches this GPU workload's placement {selector}",
-                at("node", "nodeSelector"),
-                obj.ident,
-                lane_name,
-            )
-        else:
-            yield Hit(
-                "GPU workload is not pinned to a node (no nodeSelector or nodeName): it "
-                "may land on any GPU node",
                 at("node", "nodeSelector"),
                 obj.ident,
                 lane_name,
@@ -131,9 +119,16 @@ def _check_workload(
     for resource, count in claims.items():
         vendor = RUNTIME_CLASS_VENDORS.get(resource)
         if vendor and not runtime_class:
+            known = ctx.repo.config.runtime_class_for(vendor)
+            fix = (
+                "add runtimeClasses to gitops-gen.yaml"
+                if lane
+                else f"set {format_path((*workload.pod_path, 'runtimeClassName'))}"
+                + (f": {known.name}" if known else "")
+            )
             yield Hit(
                 f"requests {resource} but sets no runtimeClassName: the container gets no "
-                f"{vendor} runtime (add runtimeClasses to gitops-gen.yaml)",
+                f"{vendor} runtime ({fix})",
                 at("gpus", "runtimeClassName"),
                 obj.ident,
                 lane_name,

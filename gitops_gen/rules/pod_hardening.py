@@ -3,7 +3,9 @@
 Model servers parse untrusted input (prompts, images) and ComfyUI runs third-party
 custom nodes: no privileged containers, no host network/PID/IPC, no service-account
 token, no service-link environment, every capability dropped, no privilege escalation,
-the RuntimeDefault seccomp profile, and hostPath only for the node's model cache.
+the RuntimeDefault seccomp profile, and hostPath only for the node's model cache (and,
+for a recognised device plugin DaemonSet, the kubelet's device-plugin socket directory,
+without which it cannot register).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
 from gitops_gen.inventory import Workload
+from gitops_gen.scheduling import DEVICE_PLUGIN_SOCKETS, device_plugin_of
 
 ID = "pod-hardening"
 SEVERITY = Severity.BLOCK
@@ -79,6 +82,8 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
             else [n for n in ctx.repo.nodes.values() if n.cluster == workload.obj.cluster]
         )
         allowed = [n.model_cache.host_path.rstrip("/") for n in nodes if n] + extra
+        if device_plugin_of(workload.obj.data, ctx.repo.config) is not None:
+            allowed.append(DEVICE_PLUGIN_SOCKETS)
         lane = ctx.lane_of(workload)
         for message, path in _problems(ctx, workload, allowed):
             where = (

@@ -68,3 +68,43 @@ spec:
             allowPrivilegeEscalation: false
             capabilities: {drop: [ALL]}
 """
+
+# Edits of the sidecar used by the GPU-visibility and autoscaler tests.
+RUNNING = ("  replicas: 0\n", "  replicas: 1\n")
+NO_GPU_REQUEST = (
+    ("requests: {cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}", "requests: {cpu: 100m}"),
+    ('limits: {cpu: "1", memory: 1Gi, nvidia.com/gpu: 1}', 'limits: {cpu: "1"}'),
+)
+UNPINNED = ("      nodeSelector: {kubernetes.io/hostname: gpu-worker-1}\n", "")
+
+
+def sees_nvidia(value: str) -> tuple[str, str]:
+    """Give the sidecar's container NVIDIA_VISIBLE_DEVICES=value."""
+    return (
+        "          resources:\n",
+        f'          env:\n            - {{name: NVIDIA_VISIBLE_DEVICES, value: "{value}"}}\n'
+        "          resources:\n",
+    )
+
+
+def autoscaler(text: str) -> dict[str, Any]:
+    return {"file": "manifests/autoscaler.yaml", "write": text}
+
+
+def second_node() -> dict[str, Any]:
+    """A second one-GPU node like gpu-worker-1 (same labels and taint, other hostname)."""
+    return {"file": "hardware/gpu-worker-2.yaml", "write": SECOND_NODE}
+
+
+SECOND_NODE = """\
+kind: Node
+name: gpu-worker-2
+labels: {kubernetes.io/hostname: gpu-worker-2, workload.ai/gpu: "true"}
+taints:
+  - {key: workload.ai/dedicated, value: gpu, effect: NoSchedule}
+allocatable: {cpu: "15", memory: 57457452Ki}
+gpus:
+  - {vendor: nvidia, model: rtx-pro-4000-blackwell-sff, count: 1, vramMiB: 24467,
+     computeCapability: "12.0", mig: false}
+modelCache: {hostPath: /models/vllm, mountPath: /models}
+"""

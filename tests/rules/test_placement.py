@@ -110,6 +110,56 @@ def test_unpinned_gpu_workload(tmp_path: Path) -> None:
     )
     _repo, findings = run(case, tmp_path)
     assert [f.message for f in findings if f.rule == RULE] == [
-        "GPU workload is not pinned to a node (no nodeSelector or nodeName): it may land on any "
-        "GPU node"
+        "GPU workload is not pinned to a node (no nodeSelector, nodeName or required node "
+        "affinity): it may land on any GPU node"
     ]
+
+
+def test_runtime_class_fix_names_the_manifest_field(tmp_path: Path) -> None:
+    """A hand-written manifest is fixed in the manifest, not in gitops-gen.yaml."""
+    from tests.rules.harness import run
+
+    case = Case("no-runtime-class", edits=(sidecar(("      runtimeClassName: nvidia\n", "")),))
+    _repo, findings = run(case, tmp_path)
+    assert [f.message for f in findings if f.rule == RULE] == [
+        "requests nvidia.com/gpu but sets no runtimeClassName: the container gets no nvidia "
+        "runtime (set spec.template.spec.runtimeClassName: nvidia)"
+    ]
+
+
+def affinity(operator: str, values: str) -> tuple[str, str]:
+    """Replace the sidecar's nodeSelector by a required node affinity on the hostname."""
+    return (
+        "      nodeSelector: {kubernetes.io/hostname: gpu-worker-1}\n",
+        "      affinity:\n        nodeAffinity:\n"
+        "          requiredDuringSchedulingIgnoredDuringExecution:\n"
+        "            nodeSelectorTerms:\n"
+        f"              - matchExpressions: [{{key: kubernetes.io/hostname, operator: {operator}, "
+        f"values: {values}}}]\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("operator", "values", "messages"),
+    [
+        ("In", "[gpu-worker-1]", []),
+        (
+            "In",
+            "[gpu-worker-9]",
+            ["no node in hardware/ matches this GPU workload's placement (node affinity)"],
+        ),
+        (
+            "NotIn",
+            "[gpu-worker-1]",
+            ["no node in hardware/ matches this GPU workload's placement (node affinity)"],
+        ),
+    ],
+)
+def test_required_node_affinity_pins_like_a_node_selector(
+    operator: str, values: str, messages: list[str], tmp_path: Path
+) -> None:
+    from tests.rules.harness import run
+
+    case = Case("affinity", edits=(sidecar(affinity(operator, values)),))
+    _repo, findings = run(case, tmp_path)
+    assert [f.message for f in findings if f.rule == RULE] == messages

@@ -24,6 +24,35 @@ POLICY = {
         "kind: Policy\nrules:\n  pod-hardening:\n    options: {allowedHostPaths: [/var/run]}\n"
     ),
 }
+PLUGIN = """\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: gpu-plugin, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: gpu-plugin}}
+  template:
+    metadata: {labels: {app: gpu-plugin}}
+    spec:
+      automountServiceAccountToken: false
+      enableServiceLinks: false
+      securityContext: {seccompProfile: {type: RuntimeDefault}}
+      containers:
+        - name: plugin
+          image: IMAGE:v0.17.1@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+          securityContext:
+            allowPrivilegeEscalation: false
+            capabilities: {drop: [ALL]}
+          volumeMounts: [{name: device-plugin, mountPath: /var/lib/kubelet/device-plugins}]
+      volumes:
+        - name: device-plugin
+          hostPath: {path: /var/lib/kubelet/device-plugins}
+"""
+
+
+def plugin(image: str) -> dict[str, str]:
+    return {"file": "manifests/plugin.yaml", "write": PLUGIN.replace("IMAGE", image)}
+
+
 CASES = [
     Case("rendered-and-handwritten-pods-hardened", edits=(sidecar(),)),
     Case(
@@ -67,6 +96,13 @@ CASES = [
     ),
     Case("host-path-inside-the-model-cache", edits=(sidecar(CACHE),)),
     Case("host-path-allowed-by-policy", edits=(sidecar(VOLUME), POLICY)),
+    # A device plugin cannot register without the kubelet's socket directory.
+    Case("device-plugin-socket-directory", edits=(plugin("nvcr.io/nvidia/k8s-device-plugin"),)),
+    Case(
+        "socket-directory-for-anything-else",
+        edits=(plugin("ghcr.io/example/node-agent"),),
+        expect=(expect("block", "manifests/plugin.yaml", "- name: device-plugin"),),
+    ),
 ]
 
 

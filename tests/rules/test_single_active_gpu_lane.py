@@ -4,10 +4,42 @@ from pathlib import Path
 
 import pytest
 
-from tests.rules.cases import DEEP, FAST, expect, replace
+from tests.rules.cases import (
+    DEEP,
+    FAST,
+    NO_GPU_REQUEST,
+    RUNNING,
+    SIDECAR,
+    UNPINNED,
+    autoscaler,
+    expect,
+    replace,
+    second_node,
+    sees_nvidia,
+    sidecar,
+)
 from tests.rules.harness import Case, assert_case
 
 RULE = "single-active-gpu-lane"
+HPA = """\
+apiVersion: {api}
+kind: HorizontalPodAutoscaler
+metadata: {{name: sidecar-gpu, namespace: vllm}}
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: sidecar-gpu}}
+  minReplicas: {min}
+  maxReplicas: {max}
+"""
+KEDA = """\
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: sidecar-gpu, namespace: vllm}
+spec:
+  scaleTargetRef: {name: sidecar-gpu}
+  triggers:
+    - {type: cron, metadata: {timezone: UTC, start: 0 8 * * *, end: 0 18 * * *, desiredReplicas: "1"}}
+"""
+
 CASES = [
     Case("example-one-active-five-parked"),
     Case(
@@ -42,9 +74,118 @@ CASES = [
         ),
     ),
     Case("amd-and-nvidia-are-separate-budgets", repo="mixed-nvidia-amd"),
+    # A container that sees the GPU without requesting it holds it all the same.
+    Case(
+        "visible-devices-all-claims-the-card",
+        edits=(sidecar(RUNNING, *NO_GPU_REQUEST, sees_nvidia("all")),),
+        expect=(expect("block", SIDECAR, "replicas: 1"), expect("block", FAST, "active: true")),
+    ),
+    Case(
+        "visible-devices-void-claims-nothing",
+        edits=(sidecar(RUNNING, *NO_GPU_REQUEST, sees_nvidia("void")),),
+    ),
+    Case(
+        "lane-without-gpus-but-visible-devices",
+        edits=(
+            replace(DEEP, "gpus: 1", "gpus: 0"),
+            replace(DEEP, "aliases:", "env: {NVIDIA_VISIBLE_DEVICES: all}\naliases:"),
+            replace(DEEP, "active: false", "active: true"),
+        ),
+        expect=(expect("block", DEEP, "active: true"), expect("block", FAST, "active: true")),
+    ),
+    # An autoscaler runs its target up to its maximum.
+    Case(
+        "hpa-max-replicas-on-one-gpu",
+        edits=(
+            replace(FAST, "active: true", "active: false"),
+            sidecar(RUNNING),
+            autoscaler(HPA.format(api="autoscaling/v2", min=1, max=5)),
+        ),
+        expect=(expect("block", "manifests/autoscaler.yaml", "maxReplicas"),),
+    ),
+    Case(
+        "hpa-v1-min-replicas-two",
+        edits=(
+            replace(FAST, "active: true", "active: false"),
+            sidecar(RUNNING),
+            autoscaler(HPA.format(api="autoscaling/v1", min=2, max=2)),
+        ),
+        expect=(expect("block", "manifests/autoscaler.yaml", "maxReplicas"),),
+    ),
+    Case(
+        "hpa-leaves-a-parked-deployment-parked",
+        edits=(
+            sidecar(),
+            autoscaler(HPA.format(api="autoscaling/v2", min=1, max=5)),
+        ),
+    ),
+    Case(
+        "hpa-on-an-active-lane",
+        edits=(
+            autoscaler(
+                HPA.format(api="autoscaling/v2", min=1, max=2).replace(
+                    "sidecar-gpu", "qwen36-35b-gguf-fast"
+                )
+            ),
+        ),
+        expect=(expect("block", "manifests/autoscaler.yaml", "maxReplicas"),),
+    ),
+    Case(
+        "keda-scales-a-parked-deployment-to-its-default-maximum",
+        edits=(replace(FAST, "active: true", "active: false"), sidecar(), autoscaler(KEDA)),
+        expect=(expect("block", "manifests/autoscaler.yaml", "spec:"),),
+    ),
+    # An unpinned workload may take the card of any node that admits it.
+    Case(
+        "unpinned-counts-on-its-only-node",
+        edits=(sidecar(RUNNING, UNPINNED),),
+        expect=(expect("block", SIDECAR, "replicas: 1"), expect("block", FAST, "active: true")),
+    ),
+    Case(
+        "unpinned-without-toleration-lands-nowhere-known",
+        edits=(sidecar(RUNNING, UNPINNED, ("      tolerations:\n", "      x:\n")),),
+        notes=False,
+    ),
+    Case(
+        "unpinned-two-replicas-count-on-every-node",
+        edits=(
+            replace(FAST, "active: true", "active: false"),
+            second_node(),
+            sidecar(("  replicas: 0\n", "  replicas: 2\n"), UNPINNED),
+        ),
+        expect=(expect("block", SIDECAR, "replicas: 2"),),
+    ),
+    Case(
+        "unpinned-one-replica-fits-either-node",
+        edits=(
+            replace(FAST, "active: true", "active: false"),
+            second_node(),
+            sidecar(RUNNING, UNPINNED),
+        ),
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case, tmp_path: Path) -> None:
     assert_case(RULE, case, tmp_path)
+
+
+def test_a_json_manifest_counts_like_a_yaml_one(tmp_path: Path) -> None:
+    """Argo CD syncs manifests/*.json too; its GPU pod is found at its JSON line."""
+    import json
+
+    import yaml
+
+    from tests.rules.cases import SIDECAR_TEXT
+    from tests.rules.harness import run
+
+    data = yaml.safe_load(SIDECAR_TEXT)
+    data["spec"]["replicas"] = 1
+    edit = {"file": "manifests/sidecar.json", "write": json.dumps(data, indent=2)}
+    repo, findings = run(Case("json", edits=(edit,)), tmp_path)
+    found = {(f.file, f.line) for f in findings if f.rule == RULE}
+    line = 1 + (repo / "manifests/sidecar.json").read_text().splitlines().index(
+        '    "replicas": 1,'
+    )
+    assert found == {("manifests/sidecar.json", line), (FAST, 4)}

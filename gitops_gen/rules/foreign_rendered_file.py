@@ -1,0 +1,50 @@
+"""Every manifest under rendered/ was written by gitops-gen from the specs.
+
+Argo CD syncs rendered/ recursively: a hand-written Deployment dropped there reaches the
+cluster, yet render keeps it (it never touches files without its header) and no rule
+sees it, since check builds the tree from the specs. Hand-written objects belong in
+manifests/, where they are checked with everything else. Files Argo CD does not read
+(anything but .yaml, .yml, .json and .jsonnet: a README.md note, say) are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from gitops_gen.checker import CheckContext
+from gitops_gen.findings import Hit, Severity
+from gitops_gen.manifests import ARGOCD_MANIFEST_SUFFIXES
+from gitops_gen.model import Location
+from gitops_gen.writer import scan_tree
+
+ID = "foreign-rendered-file"
+SEVERITY = Severity.BLOCK
+REMEDIATION = (
+    "Move hand-written manifests to manifests/ (they are deployed and checked from there); "
+    "delete stale generated files with 'gitops-gen render'."
+)
+OPTIONS: Mapping[str, Any] = {}
+LANE_SCOPED = False
+
+
+def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
+    argocd = ctx.repo.config.argocd
+    if argocd is None:
+        return
+    out_dir = ctx.repo.root / argocd.rendered_path
+    generated, foreign = scan_tree(out_dir)  # one walk; reads only each file's header
+    rendered = set(ctx.tree.files)
+    for rel in sorted(foreign):
+        if rel.endswith(ARGOCD_MANIFEST_SUFFIXES):
+            yield Hit(
+                "not written by gitops-gen (no gitops-gen header), yet Argo CD syncs it from "
+                "here: move it to manifests/",
+                Location(f"{argocd.rendered_path}/{rel}", 1),
+            )
+    for rel in sorted(set(generated) - rendered):
+        yield Hit(
+            "carries the gitops-gen header but the specs do not render it: Argo CD syncs it "
+            "until 'gitops-gen render' removes it (a hand-written copy belongs in manifests/)",
+            Location(f"{argocd.rendered_path}/{rel}", 1),
+        )

@@ -1,0 +1,151 @@
+"""Where a pod may land and how many of it may run, decided offline as the scheduler,
+the autoscalers and the device plugins would.
+
+A pod lands on a node its nodeName, nodeSelector and required node affinity admit and
+whose NoSchedule/NoExecute taints it tolerates; a pod with none of the three may land
+on any such node. An autoscaler runs its target up to its maximum replicas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from gitops_gen.model import Node, RepoConfig, Taint
+
+# An image path containing one of these runs a GPU platform agent: it must see the GPUs
+# to serve them (the device plugin, feature discovery, metrics exporters).
+GPU_AGENT_IMAGES = (
+    "k8s-device-plugin",
+    "gpu-feature-discovery",
+    "dcgm-exporter",
+    "device-metrics-exporter",
+)
+# Helm charts that deploy a device plugin, by chart name.
+DEVICE_PLUGIN_CHARTS = {
+    "nvidia-device-plugin": "nvidia",
+    "gpu-operator": "nvidia",
+    "amd-gpu": "amd",
+}
+DEVICE_PLUGIN_SOCKETS = "/var/lib/kubelet/device-plugins"
+
+
+def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
+    for t in tolerations:
+        if not isinstance(t, dict):
+            continue
+        if t.get("effect") not in (None, "", taint.effect):
+            continue
+        if t.get("operator") == "Exists":
+            if t.get("key") in (None, "", taint.key):
+                return True
+        elif t.get("key") == taint.key and t.get("value", "") == (taint.value or ""):
+            return True
+    return False
+
+
+def tolerates_node(pod: Mapping[str, Any], node: Node) -> bool:
+    tolerations = pod.get("tolerations") or []
+    return all(
+        tolerates(tolerations, t) for t in node.taints if t.effect in ("NoSchedule", "NoExecute")
+    )
+
+
+def required_terms(pod: Mapping[str, Any]) -> list[Any] | None:
+    affinity = pod.get("affinity") or {}
+    node_affinity = affinity.get("nodeAffinity") if isinstance(affinity, dict) else None
+    required = (node_affinity or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+    terms = (required or {}).get("nodeSelectorTerms") if isinstance(required, dict) else None
+    return terms if isinstance(terms, list) and terms else None
+
+
+def is_pinned(pod: Mapping[str, Any]) -> bool:
+    return bool(
+        isinstance(pod.get("nodeName"), str) or pod.get("nodeSelector") or required_terms(pod)
+    )
+
+
+def admitted(pod: Mapping[str, Any], nodes: Iterable[Node]) -> tuple[str, ...]:
+    """The known nodes the pod's nodeName, nodeSelector and required affinity admit."""
+    node_name = pod.get("nodeName")
+    selector = pod.get("nodeSelector") or {}
+    terms = required_terms(pod)
+    found = []
+    for node in nodes:
+        labels = {**node.labels, "kubernetes.io/hostname": node.hostname}
+        if isinstance(node_name, str) and node_name not in (node.name, node.hostname):
+            continue
+        if isinstance(selector, dict) and not all(labels.get(k) == v for k, v in selector.items()):
+            continue
+        if terms is not None and not any(_term_matches(t, labels, node) for t in terms):
+            continue
+        found.append(node.name)
+    return tuple(found)
+
+
+def _term_matches(term: Any, labels: Mapping[str, str], node: Node) -> bool:
+    """One nodeSelectorTerm: all of its expressions hold (an empty term matches nothing)."""
+    if not isinstance(term, dict):
+        return False
+    expressions = [(e, labels) for e in term.get("matchExpressions") or []]
+    expressions += [(e, {"metadata.name": node.name}) for e in term.get("matchFields") or []]
+    return bool(expressions) and all(_holds(e, values) for e, values in expressions)
+
+
+def _holds(expression: Any, labels: Mapping[str, str]) -> bool:
+    if not isinstance(expression, dict):
+        return False
+    key, operator = expression.get("key"), expression.get("operator")
+    values = [str(v) for v in expression.get("values") or []]
+    value = labels.get(str(key))
+    if operator == "In":
+        return value in values
+    if operator == "NotIn":
+        return value not in values
+    if operator == "Exists":
+        return value is not None
+    if operator == "DoesNotExist":
+        return value is None
+    if operator in ("Gt", "Lt") and value is not None and values:
+        try:
+            left, right = int(value), int(values[0])
+        except ValueError:
+            return False
+        return left > right if operator == "Gt" else left < right
+    return False
+
+
+def agent_vendor(images: Iterable[str]) -> str | None:
+    """The GPU vendor a platform agent serves, from its images; None for other pods."""
+    for image in images:
+        path = image.split("@", 1)[0].lower()
+        if ":" in path.rsplit("/", 1)[-1]:
+            path = path.rsplit(":", 1)[0]  # the tag (v0.17.0-amd64) says nothing of the vendor
+        if any(agent in path for agent in GPU_AGENT_IMAGES):
+            return "amd" if ("rocm" in path or "amd" in path) else "nvidia"
+    return None
+
+
+def device_plugin_of(data: Mapping[str, Any], config: RepoConfig) -> str | None:
+    """The vendor whose device plugin this object deploys: a DaemonSet running a device
+    plugin image, or an Argo CD Application of a device plugin chart."""
+    kind = data.get("kind")
+    if kind == "DaemonSet":
+        pod = ((data.get("spec") or {}).get("template") or {}).get("spec") or {}
+        images = [
+            str(c.get("image", ""))
+            for c in pod.get("containers") or []
+            if isinstance(c, dict) and "device-plugin" in str(c.get("image", ""))
+        ]
+        return agent_vendor(images)
+    if kind != "Application":
+        return None
+    charts = dict(DEVICE_PLUGIN_CHARTS)
+    if config.device_plugin is not None:
+        charts[config.device_plugin.chart_name] = "nvidia"
+    spec = data.get("spec") or {}
+    sources = [spec.get("source"), *(spec.get("sources") or [])]
+    for source in sources:
+        if isinstance(source, dict) and source.get("chart") in charts:
+            return charts[str(source["chart"])]
+    return None
