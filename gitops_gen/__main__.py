@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from gitops_gen.cli import main
+from gitops_gen.cli import entry
 
-main()
+entry()

@@ -105,6 +105,35 @@ def main(ctx: click.Context, repo: Path) -> None:
             ctx.exit(exc.exit_code)
 
 
+def entry() -> None:
+    """The console script: `-C DIR` is accepted anywhere on the command line
+    (`gitops-gen render -C deploy` as well as `gitops-gen -C deploy render`)."""
+    main(args=hoist_repo_option(sys.argv[1:]), prog_name="gitops-gen")
+
+
+def hoist_repo_option(args: list[str]) -> list[str]:
+    """Move every `-C DIR` / `--repo DIR` (or `-CDIR`, `--repo=DIR`) to the front, where
+    the group reads it; a `--` ends the options, as usual."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word == "--":
+            rest.extend(args[index:])
+            break
+        if word in ("-C", "--repo") and index + 1 < len(args):
+            front += [word, args[index + 1]]
+            index += 2
+            continue
+        if word.startswith("--repo=") or (word.startswith("-C") and len(word) > 2):
+            front.append(word)
+        else:
+            rest.append(word)
+        index += 1
+    return front + rest
+
+
 # Commands that read lanes/ and rendered/ together: they wait for an interrupted switch
 # to be finished (`render` finishes it).
 REPO_COMMANDS = frozenset({"check", "diff", "fit", "preflight", "switch", "lock", "pin"})

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any
 
 from gitops_gen.model import DevicePlugin, Node, RepoConfig, Taint
+from gitops_gen.scheduling import term_matches, tolerates
 
 # Tolerations the DaemonSet controller adds to every DaemonSet pod (node conditions).
 DAEMONSET_TOLERATIONS: tuple[Mapping[str, str], ...] = (
@@ -199,56 +200,6 @@ def node_labels(node: Node) -> dict[str, str]:
     return {**KUBELET_LABELS, **node.labels, "kubernetes.io/hostname": node.hostname}
 
 
-def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
-    """Whether any toleration matches the taint, by the scheduler's rules."""
-    for t in tolerations:
-        if not isinstance(t, Mapping):
-            continue
-        if t.get("effect") not in (None, "", taint.effect):
-            continue
-        if t.get("operator") == "Exists":
-            if t.get("key") in (None, "", taint.key):
-                return True
-        elif t.get("key") == taint.key and str(t.get("value") or "") == (taint.value or ""):
-            return True
-    return False
-
-
-def _expression_matches(expr: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    key, op = expr.get("key"), expr.get("operator")
-    values = [str(v) for v in expr.get("values") or []]
-    present = key in labels
-    if op == "In":
-        return present and labels[str(key)] in values
-    if op == "NotIn":
-        return not present or labels[str(key)] not in values
-    if op == "Exists":
-        return present
-    if op == "DoesNotExist":
-        return not present
-    if op in ("Gt", "Lt") and present and len(values) == 1:
-        try:
-            have, want = int(labels[str(key)]), int(values[0])
-        except ValueError:
-            return False
-        return have > want if op == "Gt" else have < want
-    return False
-
-
-def _term_matches(term: Any, labels: Mapping[str, str]) -> bool:
-    if not isinstance(term, Mapping):
-        return False
-    expressions = term.get("matchExpressions") or []
-    # matchFields can only name metadata.name.
-    fields = term.get("matchFields") or []
-    if not expressions and not fields:
-        return False  # an empty term matches no node
-    name_labels = {"metadata.name": labels.get("kubernetes.io/hostname", "")}
-    return all(_expression_matches(e, labels) for e in expressions) and all(
-        _expression_matches(f, name_labels) for f in fields
-    )
-
-
 def _shown(taint: Taint) -> str:
     value = f"={taint.value}" if taint.value else ""
     return f"{taint.key}{value}:{taint.effect}"
@@ -266,7 +217,7 @@ def why_not(placement: PodPlacement, node: Node, labels: Mapping[str, str]) -> l
         shown = ", ".join(f"{k}={v}" for k, v in sorted(missing.items()))
         reasons.append(f"nodeSelector needs {shown}, which the node does not have")
     if placement.required_terms and not any(
-        _term_matches(t, labels) for t in placement.required_terms
+        term_matches(t, labels, node) for t in placement.required_terms
     ):
         keys = sorted(
             {

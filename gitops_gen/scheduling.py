@@ -31,15 +31,17 @@ DEVICE_PLUGIN_SOCKETS = "/var/lib/kubelet/device-plugins"
 
 
 def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
+    """Whether any toleration matches the taint, by the scheduler's rules (an absent
+    operator is Equal; an absent value is the empty one)."""
     for t in tolerations:
-        if not isinstance(t, dict):
+        if not isinstance(t, Mapping):
             continue
         if t.get("effect") not in (None, "", taint.effect):
             continue
         if t.get("operator") == "Exists":
             if t.get("key") in (None, "", taint.key):
                 return True
-        elif t.get("key") == taint.key and t.get("value", "") == (taint.value or ""):
+        elif t.get("key") == taint.key and str(t.get("value") or "") == (taint.value or ""):
             return True
     return False
 
@@ -77,13 +79,13 @@ def admitted(pod: Mapping[str, Any], nodes: Iterable[Node]) -> tuple[str, ...]:
             continue
         if isinstance(selector, dict) and not all(labels.get(k) == v for k, v in selector.items()):
             continue
-        if terms is not None and not any(_term_matches(t, labels, node) for t in terms):
+        if terms is not None and not any(term_matches(t, labels, node) for t in terms):
             continue
         found.append(node.name)
     return tuple(found)
 
 
-def _term_matches(term: Any, labels: Mapping[str, str], node: Node) -> bool:
+def term_matches(term: Any, labels: Mapping[str, str], node: Node) -> bool:
     """One nodeSelectorTerm: all of its expressions hold (an empty term matches nothing)."""
     if not isinstance(term, dict):
         return False

@@ -72,3 +72,32 @@ def test_a_repo_outside_git_says_so(tmp_path: Path, cli: Callable[..., Result]) 
     result = cli("check", "--base", "HEAD", cwd=repo)
     assert result.code == 2
     assert "not a git repository" in result.err
+
+
+def test_dash_c_is_accepted_anywhere(monorepo: Path, cli: Callable[..., Result]) -> None:
+    for args in (
+        ("render", "--check", "-C", "deploy"),
+        ("render", "-C", "deploy", "--check"),
+        ("render", "--check", "--repo=deploy"),
+        ("render", "--check", "-Cdeploy"),
+    ):
+        result = cli(*args, cwd=monorepo)
+        assert result.code == 0, (args, result.err)
+        assert result.out.startswith("rendered/ is up to date"), args
+    result = cli("check", "--base", "HEAD", "-C", "examples/h100x2-tp2", cwd=monorepo)
+    assert result.code in (0, 10), result.err
+
+
+def test_hoisting_leaves_everything_else_in_order() -> None:
+    from gitops_gen.cli import hoist_repo_option
+
+    assert hoist_repo_option(["check", "--format", "json", "-C", "x", "--base", "main"]) == [
+        "-C",
+        "x",
+        "check",
+        "--format",
+        "json",
+        "--base",
+        "main",
+    ]
+    assert hoist_repo_option(["explain", "--", "-C"]) == ["explain", "--", "-C"]

@@ -19,6 +19,7 @@ from gitops_gen.rules import (
     image_digest_pinned,
     known_broken,
     kubernetes_schema,
+    lanes_present,
     maintenance_split,
     model_locked,
     model_prefetched,
@@ -61,6 +62,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     kubernetes_schema,
     foreign_rendered_file,
     single_device_plugin,
+    lanes_present,
     maintenance_split,
     waiver_expired,
 )

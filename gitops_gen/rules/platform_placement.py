@@ -24,6 +24,7 @@ from gitops_gen.findings import Hit, Severity
 from gitops_gen.inventory import get
 from gitops_gen.model import DevicePlugin, Node
 from gitops_gen.platform import chart_facts, gpu_nodes, schedule_platform
+from gitops_gen.scheduling import device_plugin_of
 
 ID = "platform-placement"
 SEVERITY = Severity.BLOCK
@@ -37,8 +38,6 @@ OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = False
 
 CONFIG_KEYS = {"nvidia": "devicePlugin", "amd": "amdDevicePlugin"}
-# Images of the upstream plugins, for a plugin deployed by hand from manifests/.
-PLUGIN_IMAGES = {"nvidia": "k8s-device-plugin", "amd": "rocm/k8s-device-plugin"}
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -64,13 +63,7 @@ def _missing_plugin(
     ctx: CheckContext, cluster: str, vendor: str, nodes: list[Node]
 ) -> Iterator[Hit]:
     hand_written = any(
-        obj.kind == "DaemonSet"
-        and obj.cluster == cluster
-        and any(
-            PLUGIN_IMAGES[vendor] in str(c.get("image", ""))
-            for c in get(obj.data, ("spec", "template", "spec", "containers"), []) or []
-            if isinstance(c, dict)
-        )
+        obj.cluster == cluster and device_plugin_of(obj.data, ctx.repo.config) == vendor
         for obj in ctx.inventory.objects
         if obj.doc is not None
     )

@@ -58,6 +58,9 @@ def prepare(case: Case, tmp_path: Path) -> Path:
             target.write_text(edit["write"])
         elif "append" in edit:
             target.write_text(target.read_text() + edit["append"])
+        elif edit.get("delete"):
+            assert target.is_file(), f"{edit['file']} does not exist"
+            target.unlink()
         else:
             text = target.read_text()
             assert edit["replace"] in text, f"{edit['replace']!r} not in {edit['file']}"
