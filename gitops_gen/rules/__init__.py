@@ -20,6 +20,7 @@ from gitops_gen.rules import (
     model_prefetched,
     placement,
     pod_hardening,
+    policy_weakened,
     recreate_strategy,
     runtime_capability,
     single_active_gpu_lane,
@@ -47,4 +48,5 @@ REGISTRY: tuple[ModuleType, ...] = (
     kubernetes_schema,
     maintenance_split,
     waiver_expired,
+    policy_weakened,  # reports print its findings first, whatever the order here
 )
