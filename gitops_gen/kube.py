@@ -103,7 +103,8 @@ def tighten(definitions: dict[str, Any]) -> dict[str, Any]:
     for (name, prop), values in API_ENUMS.items():
         found = edit(name)
         if found is not None and prop in found.get("properties", {}):
-            nullable = "null" in (found["properties"][prop].get("type") or ())
+            types = found["properties"][prop].get("type") or []
+            nullable = "null" in ([types] if isinstance(types, str) else types)
             found["properties"][prop]["enum"] = [*values, *([None] if nullable else [])]
     for name, pod in POD_TEMPLATES.items():
         found = edit(name)
