@@ -37,11 +37,15 @@ def check_repo(
     today: dt.date | None = None,
     overrides: Mapping[str, bool] | None = None,
     base: Repo | None = None,
+    base_policy: Policy | None = None,
 ) -> CheckResult:
     """Check the repo at `root`; `overrides` (lane -> active) checks a switch before it is
-    made; `base` (the repo at a pull request's base) enables the diff-aware rules."""
+    made; `base` and `base_policy` (the repo and its policies/ at a pull request's base)
+    enable the diff-aware rules."""
     build = build_repo(root, validate=False)
-    return check_build(build, root=root, today=today, overrides=overrides, base=base)
+    return check_build(
+        build, root=root, today=today, overrides=overrides, base=base, base_policy=base_policy
+    )
 
 
 def check_build(
@@ -51,6 +55,7 @@ def check_build(
     today: dt.date | None = None,
     overrides: Mapping[str, bool] | None = None,
     base: Repo | None = None,
+    base_policy: Policy | None = None,
 ) -> CheckResult:
     policy = load_policy(root, schemas=SpecSchemas(), rule_options=rule_options())
     ctx = CheckContext(
@@ -62,5 +67,6 @@ def check_build(
         kube={c.name: KubeSchemas(c.kubernetes_version) for c in build.repo.config.clusters},
         overrides=dict(overrides or {}),
         base=base,
+        base_policy=base_policy,
     )
     return CheckResult(build=build, policy=policy, findings=run_rules(ctx, REGISTRY), context=ctx)

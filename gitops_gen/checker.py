@@ -46,6 +46,7 @@ class CheckContext:
     kube: Mapping[str, KubeSchemas] = field(default_factory=dict)
     # The repo as it is at --base, for diff-aware rules; None without --base.
     base: Repo | None = None
+    base_policy: Policy | None = None  # policies/ at --base
     # Lane -> active, whatever the files say: preflight and switch ask "what if".
     overrides: Mapping[str, bool] = field(default_factory=dict)
 

@@ -282,14 +282,15 @@ def check_command(
     base_ref: str | None = None,
 ) -> int:
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import load_at
+    from gitops_gen.gitbase import load_at, policy_at
     from gitops_gen.reports import LaneState, Report, render_report
     from gitops_gen.reports import text as text_report
     from gitops_gen.rules import REGISTRY
 
     base = load_at(root, base_ref) if base_ref is not None else None
+    base_policy = policy_at(root, base_ref) if base_ref is not None else None
 
-    result = check_repo(root, today=today, base=base)
+    result = check_repo(root, today=today, base=base, base_policy=base_policy)
     repo = result.build.repo
     report = Report(
         findings=result.findings,
@@ -723,12 +724,19 @@ def diff_cmd(repo: Path, base_ref: str, fmt: str, exit_code: bool, output: Path 
 def diff_command(
     root: Path, base_ref: str, *, fmt: str, exit_code: bool, output: Path | None
 ) -> int:
-    from gitops_gen.gitbase import build_at
+    from gitops_gen.check import rule_options
+    from gitops_gen.gitbase import build_at, policy_at
+    from gitops_gen.policy import load_policy
     from gitops_gen.prdiff import pull_request_diff, render_json, render_markdown, render_text
+    from gitops_gen.schema import SpecSchemas
 
     before = build_at(root, base_ref)
     after = build_repo(root)
-    diff = pull_request_diff(base_ref, before, after)
+    policies = (
+        policy_at(root, base_ref),
+        load_policy(root, schemas=SpecSchemas(), rule_options=rule_options()),
+    )
+    diff = pull_request_diff(base_ref, before, after, policies=policies)
     renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
     text = renderers[fmt](diff)
     if output is not None:

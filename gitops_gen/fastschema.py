@@ -6,6 +6,10 @@ schemas use a small set of keywords, so they compile to nested closures that ans
 valid/invalid in a fraction of the time. Only the answer comes from here: when it is
 "invalid", jsonschema runs to explain why. A schema using a keyword this compiler does
 not know raises Unsupported, and callers fall back to jsonschema entirely.
+
+`format` only annotates, as in jsonschema by default, except the formats a caller asserts
+(`formats`: name -> predicate); `format_checker` gives jsonschema the same predicates, so
+both answer alike.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ _ANNOTATIONS = {
     "description",
     "default",
     "examples",
-    "format",
     "deprecated",
     "readOnly",
     "writeOnly",
@@ -73,9 +76,14 @@ def _equal(a: Any, b: Any) -> bool:
 class SchemaCompiler:
     """Compiles schemas that share one set of `$ref` targets (resolved by `resolve`)."""
 
-    def __init__(self, resolve: Callable[[str, str], tuple[str, Any]]) -> None:
+    def __init__(
+        self,
+        resolve: Callable[[str, str], tuple[str, Any]],
+        formats: Mapping[str, Predicate] | None = None,
+    ) -> None:
         # resolve(base_uri, ref) -> (absolute ref, target schema)
         self._resolve = resolve
+        self._formats = dict(formats or {})
         self._refs: dict[str, Predicate] = {}
 
     def compile(self, schema: Any, base: str = "") -> Predicate:
@@ -160,6 +168,11 @@ class SchemaCompiler:
             return [lambda v: then(v) if cond(v) else other(v)]
         if key in ("then", "else"):
             return []  # compiled with "if"; alone they do nothing
+        if key == "format":
+            if not isinstance(value, str):
+                raise Unsupported(f"format {value!r}")
+            asserted = self._formats.get(value)
+            return [] if asserted is None else [asserted]
         if key == "pattern":
             regex = re.compile(value)
             return [lambda v: not isinstance(v, str) or regex.search(v) is not None]
@@ -222,5 +235,17 @@ def local_resolver(root: Mapping[str, Any]) -> Callable[[str, str], tuple[str, A
     return resolve
 
 
-def compile_local(schema: Mapping[str, Any]) -> Predicate:
-    return SchemaCompiler(local_resolver(schema)).compile(schema)
+def compile_local(
+    schema: Mapping[str, Any], formats: Mapping[str, Predicate] | None = None
+) -> Predicate:
+    return SchemaCompiler(local_resolver(schema), formats).compile(schema)
+
+
+def format_checker(formats: Mapping[str, Predicate]) -> Any:
+    """A jsonschema FormatChecker asserting exactly `formats` (and no other format)."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=())
+    for name, predicate in formats.items():
+        checker.checks(name)(predicate)
+    return checker

@@ -18,6 +18,8 @@ from gitops_gen.build import Build, build_repo
 from gitops_gen.errors import GitopsGenError, InputError
 from gitops_gen.loader import load_repo
 from gitops_gen.model import Repo
+from gitops_gen.policy import Policy, load_policy
+from gitops_gen.schema import SpecSchemas
 
 T = TypeVar("T")
 
@@ -42,6 +44,18 @@ def _git(root: Path, *args: str) -> bytes:
 def load_at(root: Path, ref: str) -> Repo:
     """The specs at `ref`, loaded but not rendered (what diff-aware rules compare)."""
     return _at(root, ref, load_repo)
+
+
+def policy_at(root: Path, ref: str) -> Policy:
+    """policies/ at `ref` (the packaged defaults where it had none): what policy-weakened
+    and the PR diff compare."""
+    from gitops_gen.check import rule_options
+
+    return _at(
+        root,
+        ref,
+        lambda base: load_policy(base, schemas=SpecSchemas(), rule_options=rule_options()),
+    )
 
 
 def build_at(root: Path, ref: str) -> Build:

@@ -3,10 +3,18 @@
 Uses the schemas kubernetes-validate bundles, but compiles one validator per
 (Kubernetes version, apiVersion, kind) and reuses it: loading the 1.5 MB definitions
 file per object would dominate the run on a large repo.
+
+The OpenAPI schemas say less than the API server enforces: a Quantity is "string or
+number" and `imagePullPolicy` any string, so `memory: 64 GiB` or `imagePullPolicy:
+Sometimes` validated and then failed at sync. The definitions are tightened in memory
+before anything is compiled (API_ENUMS, the `quantity` format, the pod restart policies
+of Jobs and of long-running workloads), so the compiled predicates and jsonschema's
+explanations see the same schema and give the same verdicts.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import re
@@ -16,7 +24,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from gitops_gen.fastschema import Predicate, SchemaCompiler, Unsupported, compile_local
+from gitops_gen.fastschema import (
+    Predicate,
+    SchemaCompiler,
+    Unsupported,
+    compile_local,
+    format_checker,
+)
+from gitops_gen.quantity import QUANTITY_HINT, quantity_format
 from gitops_gen.source import format_path
 
 # Kinds Kubernetes itself does not define; gitops-gen ships their schemas.
@@ -24,6 +39,84 @@ _OWN_SCHEMAS = {
     ("argoproj.io/v1alpha1", "Application"): "application-argoproj-v1alpha1.json",
     ("argoproj.io/v1alpha1", "AppProject"): "appproject-argoproj-v1alpha1.json",
 }
+
+FORMATS: Mapping[str, Predicate] = {"quantity": quantity_format}
+QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+
+_CORE = "io.k8s.api.core.v1."
+_TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+# (definition, property) -> the values the API server accepts, from its validation code
+# (the descriptions in the schemas name them). "" and null are accepted where the API
+# server fills in a default before validating (imagePullPolicy, protocol, Service type...).
+API_ENUMS: Mapping[tuple[str, str], tuple[str, ...]] = {
+    (_CORE + "Container", "imagePullPolicy"): ("Always", "IfNotPresent", "Never", ""),
+    (_CORE + "EphemeralContainer", "imagePullPolicy"): ("Always", "IfNotPresent", "Never", ""),
+    (_CORE + "ContainerPort", "protocol"): ("TCP", "UDP", "SCTP", ""),
+    (_CORE + "ServicePort", "protocol"): ("TCP", "UDP", "SCTP", ""),
+    (_CORE + "ServiceSpec", "type"): ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName", ""),
+    (_CORE + "PodSpec", "restartPolicy"): ("Always", "OnFailure", "Never", ""),
+    (_CORE + "Taint", "effect"): _TAINT_EFFECTS,
+    (_CORE + "Toleration", "effect"): (*_TAINT_EFFECTS, ""),  # "" = every effect
+    # Lt and Gt sit behind an alpha feature gate (off by default) where they exist at all.
+    (_CORE + "Toleration", "operator"): ("Exists", "Equal", ""),
+    (_CORE + "SeccompProfile", "type"): ("RuntimeDefault", "Localhost", "Unconfined"),
+    (_CORE + "HostPathVolumeSource", "type"): (
+        "",
+        "DirectoryOrCreate",
+        "Directory",
+        "FileOrCreate",
+        "File",
+        "Socket",
+        "CharDevice",
+        "BlockDevice",
+    ),
+    ("io.k8s.api.apps.v1.DeploymentStrategy", "type"): ("Recreate", "RollingUpdate", ""),
+}
+# Pod templates whose restartPolicy the owning controller restricts: a Job's pods must
+# stop (the API server refuses a Job whose template leaves it to default to Always),
+# long-running workloads' pods must restart.
+_JOB_POD = {
+    "required": ["restartPolicy"],
+    "properties": {"restartPolicy": {"enum": ["OnFailure", "Never"]}},
+}
+_SERVING_POD = {"properties": {"restartPolicy": {"enum": ["Always", "", None]}}}
+POD_TEMPLATES: Mapping[str, Mapping[str, Any]] = {
+    "io.k8s.api.batch.v1.JobSpec": _JOB_POD,
+    "io.k8s.api.apps.v1.DeploymentSpec": _SERVING_POD,
+    "io.k8s.api.apps.v1.StatefulSetSpec": _SERVING_POD,
+    "io.k8s.api.apps.v1.DaemonSetSpec": _SERVING_POD,
+    "io.k8s.api.apps.v1.ReplicaSetSpec": _SERVING_POD,
+}
+
+
+def tighten(definitions: dict[str, Any]) -> dict[str, Any]:
+    """The definitions with what the API server enforces beyond them (a new dict; the
+    definitions a Kubernetes version lacks are left out)."""
+    defs = dict(definitions)
+
+    def edit(name: str) -> dict[str, Any] | None:
+        if name not in defs:
+            return None
+        defs[name] = copied = copy.deepcopy(defs[name])
+        return copied if isinstance(copied, dict) else None
+
+    quantity = edit(QUANTITY)
+    if quantity is not None:
+        quantity["format"] = "quantity"
+    for (name, prop), values in API_ENUMS.items():
+        found = edit(name)
+        if found is not None and prop in found.get("properties", {}):
+            types = found["properties"][prop].get("type") or []
+            nullable = "null" in ([types] if isinstance(types, str) else types)
+            found["properties"][prop]["enum"] = [*values, *([None] if nullable else [])]
+    for name, pod in POD_TEMPLATES.items():
+        found = edit(name)
+        if found is not None and "template" in found.get("properties", {}):
+            template = found["properties"]["template"]
+            found["properties"]["template"] = {
+                "allOf": [template, {"properties": {"spec": dict(pod)}}]
+            }
+    return defs
 
 
 @dataclass(frozen=True)
@@ -91,6 +184,7 @@ class KubeSchemas:
         version = _schema_version(self.kubernetes_version)
         self._dir = _bundled_schemas() / f"v{version}.0-local-strict"
         definitions = json.loads((self._dir / "_definitions.json").read_text("utf-8"))
+        definitions["$defs"] = tighten(definitions["$defs"])
         self._definitions = definitions
 
         def resolve(base: str, ref: str) -> tuple[str, Any]:
@@ -102,7 +196,7 @@ class KubeSchemas:
                 raise Unsupported(f"$ref {ref!r}")
             return f"definitions#{pointer}", definitions["$defs"][parts[1]]
 
-        self._compiler = SchemaCompiler(resolve)
+        self._compiler = SchemaCompiler(resolve, FORMATS)
         return self._compiler
 
     def _kind(self, api_version: str, kind: str) -> _Kind | None:
@@ -115,7 +209,7 @@ class KubeSchemas:
             schema = json.loads(
                 resources.files("gitops_gen").joinpath("schemas", "k8s", own).read_text("utf-8")
             )
-            found = _Kind(schema, True, _try_compile(lambda: compile_local(schema)))
+            found = _Kind(schema, True, _try_compile(lambda: compile_local(schema, FORMATS)))
         else:
             compiler = self._setup()
             group = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
@@ -137,11 +231,14 @@ class KubeSchemas:
         if entry.explain is None:
             import jsonschema
 
+            checker = format_checker(FORMATS)
             if entry.own:
-                entry.explain = jsonschema.Draft202012Validator(entry.schema)
+                entry.explain = jsonschema.Draft202012Validator(
+                    entry.schema, format_checker=checker
+                )
             else:
                 entry.explain = jsonschema.Draft202012Validator(
-                    entry.schema, registry=self._registry_()
+                    entry.schema, registry=self._registry_(), format_checker=checker
                 )
         return entry.explain
 
@@ -191,4 +288,9 @@ def _message(error: Any) -> str:
     message = str(error.message)
     if error.validator == "additionalProperties":
         return message.replace("Additional properties are not allowed", "unknown field")
+    if error.validator == "format" and error.validator_value == "quantity":
+        return f"{error.instance!r} is not a Kubernetes quantity ({QUANTITY_HINT})"
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value if v)
+        return f"{error.instance!r} is not one of {allowed}"
     return message

@@ -19,6 +19,19 @@ from gitops_gen.schema import SpecSchemas
 from gitops_gen.source import SourceDoc, parse_yaml, read_yaml
 
 POLICY_DIR = "policies"
+
+# The GPU contract's core: one running workload per card (two lanes on one GPU OOM
+# each other) and images pinned by digest (what was reviewed is what runs). Setting one
+# below block, off, or waiving it is always reported first (policy-weakened).
+CORE_RULES: tuple[str, ...] = ("single-active-gpu-lane", "image-digest-pinned")
+# The rules that keep the gate itself honest. A waiver of either would hide its own
+# reporting, so none is accepted; policy-weakened cannot be set below warn, and
+# waiver-expired below block is reported like a core rule.
+GATE_RULES: tuple[str, ...] = ("policy-weakened", "waiver-expired")
+SEVERITIES: tuple[str, ...] = ("off", "note", "warn", "block")  # weakest first
+# How far ahead a waiver may expire (rules.waiver-expired.options.maxLifetimeDays): a
+# waiver expiring in 9999 switches its rule off for good, in silence.
+MAX_WAIVER_DAYS = 90
 POLICY_FILES = {
     "policy": "policy.yaml",
     "waivers": "waivers.yaml",
@@ -40,6 +53,16 @@ class Waiver(Spec):
     object: str | None = None
     reason: str = ""
     expires: dt.date = dt.date.max
+    created: dt.date | None = None
+
+    @property
+    def covered(self) -> str:
+        return f"lane {self.lane}" if self.lane else f"object {self.object}"
+
+    def lifetime(self, today: dt.date) -> int:
+        """Days from its creation (today if unstated, or if stated in the future) to expiry."""
+        start = min(self.created, today) if self.created is not None else today
+        return (self.expires - start).days
 
     def covers(self, rule: str, lane: str | None, obj: str) -> bool:
         if rule != self.rule:
@@ -79,9 +102,19 @@ class Policy:
     waivers: tuple[Waiver, ...]
     known_broken: tuple[BrokenProfile, ...]
     gates: tuple[Gate, ...]
+    source: SourceDoc | None = None  # policies/policy.yaml, if the repo has one
 
     def setting(self, rule: str) -> RuleSetting | None:
         return self.rules.get(rule)
+
+    def severity_of(self, rule: str, default: str) -> str:
+        """The severity the rule runs at: configured, or its default."""
+        setting = self.rules.get(rule)
+        return setting.severity if setting is not None and setting.severity else default
+
+    def option(self, rule: str, name: str, default: Any) -> Any:
+        setting = self.rules.get(rule)
+        return setting.options.get(name, default) if setting is not None else default
 
 
 def _packaged(name: str) -> SourceDoc:
@@ -125,6 +158,7 @@ def load_policy(
         waivers=waivers,
         known_broken=_profiles(docs["known-broken"]),
         gates=_gates(docs["capabilities"]),
+        source=docs["policy"],
     )
 
 
@@ -150,9 +184,26 @@ def _rules(
                         f"unknown option {name!r} of {rule} (options: {allowed})",
                     )
                 )
+        for name, value in options.items():
+            default = rule_options[rule].get(name)
+            if name in rule_options[rule] and not _same_type(value, default):
+                problems.append(
+                    doc.problem(
+                        ("rules", rule, "options", name),
+                        f"expected {_type_name(default)} like {default!r}, got {value!r}",
+                    )
+                )
         severity = entry.get("severity")
         if severity is False:  # `severity: off` unquoted is YAML 1.1's false
             severity = "off"
+        if rule == "policy-weakened" and severity in ("off", "note"):
+            problems.append(
+                doc.problem(
+                    ("rules", rule, "severity"),
+                    f"{rule} cannot be set to {severity}: it is how a weakened gate shows "
+                    "(warn or block)",
+                )
+            )
         result[rule] = RuleSetting(
             doc=doc, prefix=("rules", rule), severity=severity, options=dict(options)
         )
@@ -174,15 +225,34 @@ def _waivers(
                 )
             )
             continue
-        try:
-            expires = dt.date.fromisoformat(entry["expires"])
-        except ValueError:
+        if entry["rule"] in GATE_RULES:
             problems.append(
                 doc.problem(
-                    ("waivers", index, "expires"), f"{entry['expires']!r} is not a calendar date"
+                    ("waivers", index, "rule"),
+                    f"{entry['rule']} cannot be waived: it keeps the gate itself honest",
                 )
             )
             continue
+        dates: dict[str, dt.date] = {}
+        for key in ("expires", "created"):
+            try:
+                if key in entry:
+                    dates[key] = dt.date.fromisoformat(entry[key])
+            except ValueError:
+                problems.append(
+                    doc.problem(("waivers", index, key), f"{entry[key]!r} is not a calendar date")
+                )
+        if len(dates) != len({"expires", "created"} & entry.keys()):
+            continue
+        if "created" in dates and dates["created"] > dates["expires"]:
+            problems.append(
+                doc.problem(
+                    ("waivers", index, "created"),
+                    f"created {dates['created']} is after expires {dates['expires']}",
+                )
+            )
+            continue
+        expires = dates["expires"]
         result.append(
             Waiver(
                 doc=doc,
@@ -192,9 +262,27 @@ def _waivers(
                 object=entry.get("object"),
                 reason=entry["reason"],
                 expires=expires,
+                created=dates.get("created"),
             )
         )
     return tuple(result)
+
+
+def _same_type(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, (str, list)):
+        return isinstance(value, type(default))
+    return True
+
+
+def _type_name(default: Any) -> str:
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    return names.get(type(default), "a list" if isinstance(default, list) else "a value")
 
 
 def _profiles(doc: SourceDoc | None) -> tuple[BrokenProfile, ...]:

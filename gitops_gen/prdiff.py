@@ -2,7 +2,9 @@
 
 Objects are compared as data (see objdiff). The report puts the GPU first: per card,
 which lane becomes active or parked, which images and device-plugin versions move, and
-the VRAM estimate before and after. Markdown stays under GitHub's comment limit by
+the VRAM estimate before and after. Above all of it, a "Policy weakened" section lists
+what the change loosens in policies/ (see weakening.py): the gate switching itself off
+must be the first thing a reviewer reads. Markdown stays under GitHub's comment limit by
 shortening the per-object part, and says so.
 """
 
@@ -18,6 +20,8 @@ from gitops_gen.dump import dump_yaml
 from gitops_gen.fit import fit_lane
 from gitops_gen.model import Repo
 from gitops_gen.objdiff import MISSING, ObjectChange, ObjectDiff, diff_objects
+from gitops_gen.policy import Policy
+from gitops_gen.weakening import Weakening, weakenings
 
 COMMENT_LIMIT = 65_000
 MARKER = "<!-- gitops-gen diff -->"
@@ -42,6 +46,8 @@ class PullRequestDiff:
     objects: ObjectDiff
     cards: list[CardChange]
     platform: list[str]
+    # What this change loosens in policies/; it deploys nothing, so `empty` ignores it.
+    policy: list[Weakening] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -133,10 +139,22 @@ def deployed_objects(build: Build) -> list[Any]:
     return [o.data for o in build.tree.objects] + [m.data for m in build.repo.manifests]
 
 
-def pull_request_diff(base_ref: str, before: Build, after: Build) -> PullRequestDiff:
+def pull_request_diff(
+    base_ref: str,
+    before: Build,
+    after: Build,
+    *,
+    policies: tuple[Policy, Policy] | None = None,
+) -> PullRequestDiff:
+    """`policies`: policies/ at the base and now."""
     objects = diff_objects(deployed_objects(before), deployed_objects(after))
+    weakened = [w for w in weakenings(policies[1], policies[0]) if w.changed] if policies else []
     return PullRequestDiff(
-        base_ref, objects, _cards(before.repo, after.repo), _platform(before.repo, after.repo)
+        base_ref,
+        objects,
+        _cards(before.repo, after.repo),
+        _platform(before.repo, after.repo),
+        weakened,
     )
 
 
@@ -174,6 +192,9 @@ def _summary(diff: PullRequestDiff) -> str:
 
 def render_text(diff: PullRequestDiff) -> str:
     out = [f"gitops-gen diff: {_summary(diff)}"]
+    if diff.policy:
+        out.append("policy weakened:")
+        out.extend(f"  {w.message} ({w.where})" for w in diff.policy)
     for card in diff.cards:
         out.append(f"gpu {card.node} ({card.gpu}, {card.vram_mib} MiB):")
         out.extend(f"  lane {line.replace('`', '').replace('**', '')}" for line in card.lanes)
@@ -238,8 +259,16 @@ def _chart(card: CardChange) -> str:
     )
 
 
+def _policy_section(diff: PullRequestDiff) -> list[str]:
+    if not diff.policy:
+        return []
+    lines = ["#### :warning: Policy weakened", ""]
+    lines.extend(f"- `{w.where}`: {w.message.replace('<', '&lt;')}" for w in diff.policy)
+    return [*lines, ""]
+
+
 def render_markdown(diff: PullRequestDiff, *, limit: int = COMMENT_LIMIT) -> str:
-    head = [MARKER, f"### gitops-gen diff: {_summary(diff)}", ""]
+    head = [MARKER, f"### gitops-gen diff: {_summary(diff)}", "", *_policy_section(diff)]
     if diff.empty and not diff.cards:
         head.append("No differences: Argo CD would apply nothing new.")
         return "\n".join(head) + "\n"
@@ -303,6 +332,10 @@ def render_json(diff: PullRequestDiff) -> str:
             for c in diff.cards
         ],
         "platform": diff.platform,
+        "policyWeakened": [
+            {"rule": w.rule, "message": w.message, "file": w.where.file, "line": w.where.line}
+            for w in diff.policy
+        ],
         "objects": [
             {
                 "object": c.ident,

@@ -10,7 +10,8 @@ from importlib import resources
 from typing import Any
 
 from gitops_gen.errors import Problem
-from gitops_gen.fastschema import Predicate, Unsupported, compile_local
+from gitops_gen.fastschema import Predicate, Unsupported, compile_local, format_checker
+from gitops_gen.quantity import quantity_format
 from gitops_gen.source import KeyPath, SourceDoc
 
 # kind -> packaged schema file. The kind names are what `gitops-gen schema KIND` takes.
@@ -24,6 +25,10 @@ SCHEMA_FILES = {
     "known-broken": "known-broken.schema.json",
     "capabilities": "capabilities.schema.json",
 }
+
+# Formats asserted, not only annotated: a spec quantity must be one the API server takes
+# (the pattern alone lets a trailing newline through: Python's `$` matches before it).
+FORMATS: dict[str, Predicate] = {"quantity": quantity_format}
 
 _TYPE_NAMES = {
     "integer": "integer",
@@ -67,7 +72,7 @@ class SpecSchemas:
         if found is None:
             schema = json.loads(schema_text(kind))
             try:
-                fast: Predicate | None = compile_local(schema)
+                fast: Predicate | None = compile_local(schema, FORMATS)
             except Unsupported:
                 fast = None
             found = self._schemas[kind] = (schema, fast)
@@ -78,7 +83,9 @@ class SpecSchemas:
             import jsonschema
 
             schema, _fast = self._compiled(kind)
-            self._explainers[kind] = jsonschema.validators.validator_for(schema)(schema)
+            self._explainers[kind] = jsonschema.validators.validator_for(schema)(
+                schema, format_checker=format_checker(FORMATS)
+            )
         return self._explainers[kind]
 
     def problems(self, kind: str, doc: SourceDoc) -> list[Problem]:
@@ -126,7 +133,7 @@ def _explain(error: Any, doc: SourceDoc) -> Iterator[Problem]:
         message = f"expected one of {options}; got {_describe(instance)}"
     elif kind == "const":
         message = f"expected {_describe(expected)}, got {_describe(instance)}"
-    elif "x-error" in schema and kind in ("pattern", "maxLength", "anyOf", "minLength"):
+    elif "x-error" in schema and kind in ("pattern", "maxLength", "anyOf", "minLength", "format"):
         message = f"{_describe(instance)} {schema['x-error']}"
     elif kind in ("minimum", "exclusiveMinimum"):
         op = ">=" if kind == "minimum" else ">"

@@ -99,6 +99,31 @@ CASES = [
         f"{FAST}:23: resources.memory.request: '32GB' must be a Kubernetes quantity like "
         "8, 2500m or 32Gi",
     ),
+    # quantities the API server refuses, wherever a spec holds one (issue 8)
+    (
+        "quantity-with-space",
+        _edit(FAST, "memory: {request: 32Gi", "memory: {request: 64 GiB"),
+        f"{FAST}:23: resources.memory.request: '64 GiB' must be a Kubernetes quantity like "
+        "8, 2500m or 32Gi",
+    ),
+    (
+        "quantity-in-words",
+        _edit(NODE, 'allocatable: {cpu: "15"', "allocatable: {cpu: eight"),
+        f"{NODE}:15: allocatable.cpu: 'eight' must be a Kubernetes quantity like 15, 2755m "
+        "or 57457452Ki",
+    ),
+    (
+        "quantity-trailing-space",
+        _edit(CONFIG, "memory: {request: 512Mi", 'memory: {request: "32GB "'),
+        f"{CONFIG}:48: gateway.resources.memory.request: '32GB ' must be a Kubernetes quantity "
+        "like 500m or 1Gi",
+    ),
+    (
+        # Python's `$` matches before a final newline: the pattern alone let this through.
+        "quantity-trailing-newline",
+        _edit(FAST, "aliases:", 'shmSize: "16Gi\\n"\naliases:'),
+        f"{FAST}:24: shmSize: '16Gi\\n' must be a Kubernetes quantity like 8, 2500m or 32Gi",
+    ),
     (
         "bad-label-value",
         _edit(NODE, "workload.ai/vram: 24gb", "workload.ai/vram: 24 gb"),

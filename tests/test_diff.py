@@ -167,3 +167,79 @@ def test_a_huge_change_stays_under_the_comment_limit(git_repo: Path) -> None:
     text = render_markdown(diff)
     assert len(text) <= COMMENT_LIMIT
     assert "were shortened" in text
+
+
+# --- policies/ weakened in this change heads the summary (issue 8) ---------------------------
+
+POLICY = "policies/policy.yaml"
+WAIVERS = "policies/waivers.yaml"
+
+
+def _weaken(repo: Path) -> None:
+    edit(
+        repo / POLICY,
+        "  context-ceiling: {severity: warn}",
+        "  context-ceiling: {severity: warn}\n  single-active-gpu-lane: {severity: off}",
+    )
+    edit(
+        repo / WAIVERS,
+        "waivers: []",
+        "waivers:\n  - rule: image-digest-pinned\n    lane: qwen36-35b-gguf-fast\n"
+        '    reason: digest pending from the vendor\n    expires: "9999-12-31"\n',
+    )
+
+
+WEAKENED = [
+    "core rule single-active-gpu-lane is set to off: the gate no longer blocks on it "
+    "(lowered from block in this change)",
+    "core rule image-digest-pinned is waived for lane qwen36-35b-gguf-fast until 9999-12-31, "
+    "added in this change: digest pending from the vendor",
+]
+
+
+def test_markdown_opens_with_the_policy_weakened(
+    git_repo: Path, cli: Callable[..., Result]
+) -> None:
+    _weaken(git_repo)
+    edit(git_repo / FAST, "active: true", "active: false")
+    edit(git_repo / LONG, "active: false", "active: true")
+    out = cli("diff", "--base", "HEAD", "--format", "markdown", cwd=git_repo).out
+    lines = out.splitlines()
+    assert lines[:5] == [
+        "<!-- gitops-gen diff -->",
+        "### gitops-gen diff: 4 changed, 0 added, 0 removed against HEAD",
+        "",
+        "#### :warning: Policy weakened",
+        "",
+    ]
+    assert lines[5:7] == [
+        f"- `{POLICY}:6`: {WEAKENED[0]}",
+        f"- `{WAIVERS}:5`: {WEAKENED[1]}",
+    ]
+    assert out.index("Policy weakened") < out.index("#### GPU") < out.index("#### Objects")
+
+
+def test_a_policy_only_change_still_shows_its_weakening(
+    git_repo: Path, cli: Callable[..., Result]
+) -> None:
+    """Nothing to deploy, but the gate is weaker: the summary must say so, first."""
+    _weaken(git_repo)
+    out = cli("diff", "--base", "HEAD", "--format", "markdown", cwd=git_repo).out
+    assert out.index("#### :warning: Policy weakened") < out.index("No differences")
+    text = cli("diff", "--base", "HEAD", cwd=git_repo).out.splitlines()
+    assert text[1:4] == [
+        "policy weakened:",
+        f"  {WEAKENED[0]} ({POLICY}:6)",
+        f"  {WEAKENED[1]} ({WAIVERS}:5)",
+    ]
+    data = _json_diff(cli, git_repo)
+    assert [w["message"] for w in data["policyWeakened"]] == WEAKENED
+
+
+def test_a_tightened_policy_is_not_a_weakening(git_repo: Path, cli: Callable[..., Result]) -> None:
+    edit(
+        git_repo / POLICY, "context-ceiling: {severity: warn}", "context-ceiling: {severity: block}"
+    )
+    out = cli("diff", "--base", "HEAD", "--format", "markdown", cwd=git_repo).out
+    assert "Policy weakened" not in out
+    assert _json_diff(cli, git_repo)["policyWeakened"] == []

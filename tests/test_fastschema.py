@@ -10,11 +10,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gitops_gen.fastschema import Unsupported, compile_local
+from gitops_gen.fastschema import Unsupported, compile_local, format_checker
 from gitops_gen.kube import KubeSchemas
 from gitops_gen.loader import load_repo
+from gitops_gen.quantity import quantity_format
 from gitops_gen.render import render_repo
-from gitops_gen.schema import SCHEMA_FILES, schema_text
+from gitops_gen.schema import FORMATS, SCHEMA_FILES, schema_text
 from gitops_gen.source import read_yaml
 from tests.conftest import ROOT
 
@@ -32,6 +33,16 @@ POOL: list[Any] = [
     "Invalid Name",
     "8Gi",
     "on",
+    # quantities and enum values the API server refuses, and ones it takes
+    "64 GiB",
+    "eight",
+    "32GB ",
+    "32Gi\n",
+    "1e3",
+    "500m",
+    "Sometimes",
+    "IfNotPresent",
+    "Never",
     [],
     [1],
     ["a"],
@@ -80,8 +91,8 @@ def test_every_spec_schema_compiles(kind: str) -> None:
 @pytest.mark.parametrize(("kind", "file"), SPEC_DOCS, ids=[f for _k, f in SPEC_DOCS])
 def test_spec_fast_path_agrees_with_jsonschema(kind: str, file: str) -> None:
     schema = json.loads(schema_text(kind))
-    fast = compile_local(schema)
-    reference = jsonschema.Draft202012Validator(schema)
+    fast = compile_local(schema, FORMATS)
+    reference = jsonschema.Draft202012Validator(schema, format_checker=format_checker(FORMATS))
     data = read_yaml(ROOT, file).data
     assert fast(data) and reference.is_valid(data)
     rng = random.Random(file)
@@ -108,6 +119,54 @@ def test_kubernetes_fast_path_agrees_with_jsonschema() -> None:
             mutated = _mutate(obj, rng)
             assert fast(mutated) == validator.is_valid(mutated), (obj["kind"], mutated)
     assert len(kinds) >= 7
+
+
+def test_api_refused_values_fail_both_paths_wherever_they_land() -> None:
+    """The issue-8 examples, put in every string field of one object of each rendered kind
+    in turn: the compiled predicate and jsonschema agree each time, and the quantity and
+    enum fields among them (the fields the API server checks) all fail."""
+    values = ["64 GiB", "eight", "32GB ", "Sometimes"]
+    schemas = KubeSchemas("1.35")
+    kinds = {o.data["kind"]: dict(o.data) for o in render_repo(load_repo(ROOT)).objects}
+    refused = 0
+    for n, (obj, path) in enumerate((o, p) for o in kinds.values() for p in _paths(o)[1:]):
+        validator = schemas.validator(obj["apiVersion"], obj["kind"])
+        fast = schemas.fast(obj["apiVersion"], obj["kind"])
+        assert fast is not None
+        mutated = copy.deepcopy(obj)
+        parent = mutated
+        for key in path[:-1]:
+            parent = parent[key]
+        if not isinstance(parent[path[-1]], str):
+            continue
+        parent[path[-1]] = values[n % len(values)]
+        expected = validator.is_valid(mutated)
+        assert fast(mutated) == expected, (obj["kind"], path)
+        refused += not expected
+        if path[-1] in ("cpu", "memory", "imagePullPolicy", "protocol", "restartPolicy"):
+            assert not expected, (obj["kind"], path)
+    assert refused >= 10
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("32Gi", True),
+        (1.5, True),
+        (float("inf"), False),
+        ("64 GiB", False),
+        (None, True),  # formats judge strings and numbers only
+        ({"a": 1}, True),
+    ],
+)
+def test_asserted_formats_answer_as_jsonschema_does(value: Any, valid: bool) -> None:
+    schema = {"format": "quantity"}
+    fast = compile_local(schema, {"quantity": quantity_format})
+    reference = jsonschema.Draft202012Validator(
+        schema, format_checker=format_checker({"quantity": quantity_format})
+    )
+    assert fast(value) == reference.is_valid(value) == valid
+    assert compile_local(schema)(value)  # not asserted: an annotation, as by default
 
 
 def test_unknown_keywords_are_refused_not_ignored() -> None:

@@ -9,6 +9,9 @@ from gitops_gen import __version__
 from gitops_gen.checker import Rule
 from gitops_gen.findings import Finding, Severity, decision
 
+# Findings that head every report: a gate weakened must be the first thing a reviewer reads.
+HEADLINE_RULES = ("policy-weakened",)
+
 
 @dataclass(frozen=True)
 class LaneState:
@@ -24,6 +27,15 @@ class Report:
     lanes: tuple[LaneState, ...]
     title: str = "gitops-gen check"
     version: str = __version__
+
+    @property
+    def headline(self) -> list[Finding]:
+        return [f for f in self.findings if f.rule in HEADLINE_RULES]
+
+    @property
+    def ordered(self) -> list[Finding]:
+        """The findings, the headline ones first."""
+        return self.headline + [f for f in self.findings if f.rule not in HEADLINE_RULES]
 
     @property
     def decision(self) -> Severity | None:

@@ -18,7 +18,7 @@ def _property(text: str) -> str:
 
 def render(report: Report) -> str:
     lines = []
-    for f in report.findings:
+    for f in report.ordered:
         command = "notice" if f.waived is not None else COMMANDS[f.severity]
         title = f"gitops-gen {f.rule}" + (" (waived)" if f.waived is not None else "")
         body = f"{f.message}\nfix: {f.remediation}"

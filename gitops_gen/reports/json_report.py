@@ -27,7 +27,7 @@ def render(report: Report) -> str:
                 "remediation": f.remediation,
                 "waived": f.waived,
             }
-            for f in report.findings
+            for f in report.ordered
         ],
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

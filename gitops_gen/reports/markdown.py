@@ -25,7 +25,7 @@ def render(report: Report) -> str:
     if report.findings:
         out.append("| | rule | where | lane / object | finding |")
         out.append("| --- | --- | --- | --- | --- |")
-        for f in report.findings:
+        for f in report.ordered:
             tag = "WAIVED" if f.waived is not None else TAGS[f.severity]
             text = f"{f.message}<br>**fix:** {f.remediation}"
             if f.waived is not None:

@@ -32,7 +32,7 @@ def _rule(rule: Any) -> dict[str, Any]:
 def render(report: Report) -> str:
     index = {rule.ID: i for i, rule in enumerate(report.rules)}
     results = []
-    for f in report.findings:
+    for f in report.ordered:
         result: dict[str, Any] = {
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gitops_gen.findings import Finding
-from gitops_gen.reports import Report
+from gitops_gen.reports import HEADLINE_RULES, Report
 
 
 def _finding_lines(finding: Finding) -> list[str]:
@@ -20,6 +20,11 @@ def _finding_lines(finding: Finding) -> list[str]:
 
 def render(report: Report, *, verbose: bool = False) -> str:
     out = [f"{report.title}: {len(report.lanes)} lanes, {len(report.rules)} rules"]
+    if report.headline:
+        out.append("")
+        out.append("policy (the gate itself)")
+        for finding in report.headline:
+            out.extend(_finding_lines(finding))
     lane_rules = [r.ID for r in report.rules if r.LANE_SCOPED]
     for lane in report.lanes:
         state = "active" if lane.active else "parked"
@@ -34,7 +39,7 @@ def render(report: Report, *, verbose: bool = False) -> str:
             out.extend(f"  [PASS] {rule}" for rule in passing)
         elif passing:
             out.append(f"  [PASS] {len(passing)} checks")
-    others = [f for f in report.findings if f.lane is None]
+    others = [f for f in report.findings if f.lane is None and f.rule not in HEADLINE_RULES]
     out.append("")
     out.append("repo")
     for finding in others:

@@ -26,6 +26,7 @@ from gitops_gen.rules import (
     placement,
     platform_placement,
     pod_hardening,
+    policy_weakened,
     recreate_strategy,
     runtime_capability,
     single_active_gpu_lane,
@@ -65,4 +66,5 @@ REGISTRY: tuple[ModuleType, ...] = (
     lanes_present,
     maintenance_split,
     waiver_expired,
+    policy_weakened,  # reports print its findings first, whatever the order here
 )

@@ -94,11 +94,12 @@ def git_commit(repo: Path, message: str) -> None:
 
 
 def run(case: Case, tmp_path: Path) -> tuple[Path, list[Finding]]:
-    from gitops_gen.gitbase import load_at
+    from gitops_gen.gitbase import load_at, policy_at
 
     repo = prepare(case, tmp_path)
     base = load_at(repo, "HEAD") if case.base else None
-    return repo, check_repo(repo, today=TODAY, base=base).findings
+    base_policy = policy_at(repo, "HEAD") if case.base else None
+    return repo, check_repo(repo, today=TODAY, base=base, base_policy=base_policy).findings
 
 
 def of_rule(findings: list[Finding], rule: str, *, notes: bool = True) -> set[Expected]:

@@ -25,9 +25,56 @@ CASES = [
         expect=(expect("block", SIDECAR, "replicas: none"),),
     ),
     Case("handwritten-example-comfyui-valid", repo="lab-48gb-comfyui"),
+    # Schema-valid (a Quantity is "string or number"), refused by the API server: issue 8.
+    Case(
+        "quantity-with-space",
+        edits=(sidecar(("memory: 1Gi", "memory: 64 GiB")),),
+        expect=(expect("block", SIDECAR, "limits: {cpu"),),
+    ),
+    Case(
+        "quantity-in-words",
+        edits=(sidecar(("{cpu: 100m,", "{cpu: eight,")),),
+        expect=(expect("block", SIDECAR, "requests: {cpu"),),
+    ),
+    Case(
+        "quantity-trailing-space",
+        edits=(sidecar(("memory: 128Mi", 'memory: "32GB "')),),
+        expect=(expect("block", SIDECAR, "requests: {cpu"),),
+    ),
+    Case(
+        "pull-policy-not-an-enum-value",
+        edits=(
+            sidecar(
+                (
+                    "          image: ghcr",
+                    "          imagePullPolicy: Sometimes\n          image: ghcr",
+                )
+            ),
+        ),
+        expect=(expect("block", SIDECAR, "imagePullPolicy: Sometimes"),),
+    ),
+    Case(
+        "toleration-operator-not-an-enum-value",
+        edits=(sidecar(("operator: Equal", "operator: Matches")),),
+        expect=(expect("block", SIDECAR, "operator: Matches"),),
+    ),
+    Case(
+        "every-quantity-form-is-valid",
+        edits=(sidecar(("{cpu: 100m, memory: 128Mi,", "{cpu: 0.1, memory: 1.28e8,")),),
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case, tmp_path: Path) -> None:
     assert_case(RULE, case, tmp_path)
+
+
+def test_the_message_names_the_field_and_the_grammar(tmp_path: Path) -> None:
+    from tests.rules.harness import run
+
+    case = next(c for c in CASES if c.id == "quantity-with-space")
+    _repo, findings = run(case, tmp_path)
+    (finding,) = [f for f in findings if f.rule == RULE]
+    assert "spec.template.spec.containers[0].resources.limits.memory" in finding.message
+    assert "'64 GiB' is not a Kubernetes quantity" in finding.message
