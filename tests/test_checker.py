@@ -21,14 +21,14 @@ def _policy(repo: Path, text: str) -> None:
 def test_example_checks_clean_exit_0(cli: Callable[..., Result]) -> None:
     result = cli("check", "--format", "text", "--today", "2026-11-24", cwd=ROOT)
     assert result.code == 0, result.out
-    assert result.out.splitlines()[-1] == "decision: PASS (8 notes)"
+    assert result.out.splitlines()[-1] == "decision: PASS (7 notes)"
 
 
 def test_warnings_only_exit_10(example: Path, cli: Callable[..., Result]) -> None:
     edit(example / FAST, "ctxSize: 49152", "ctxSize: 300000")
     result = cli("check", "--format", "text", cwd=example)
     assert result.code == 10, result.out
-    assert result.out.splitlines()[-1] == "decision: WARN (1 warning, 8 notes)"
+    assert result.out.splitlines()[-1] == "decision: WARN (1 warning, 7 notes)"
 
 
 def test_a_block_exits_20(example: Path, cli: Callable[..., Result]) -> None:

@@ -25,8 +25,9 @@ CASES = [
     # The upstream static DaemonSet beside gitops-gen's own device plugin; its socket
     # directory is not a hostPath finding.
     ("nvidia-device-plugin-static.yaml", ".", HYGIENE | {"single-device-plugin"}),
-    # AMD's plugin: no AMD plugin is rendered, so it is no second one; /sys still is.
-    ("rocm-amdgpu-device-plugin.yaml", "mixed-nvidia-amd", HYGIENE),
+    # AMD's static plugin beside the amd-gpu chart gitops-gen renders for the AMD card:
+    # a second one; its /sys mount is still a hostPath finding.
+    ("rocm-amdgpu-device-plugin.yaml", "mixed-nvidia-amd", HYGIENE | {"single-device-plugin"}),
     # GKE node selectors match no node in hardware/.
     ("gke-vllm-gemma-3-1b-it.yaml", ".", UNPINNED_GPU),
     ("gke-tgi-mixtral-8x7b.yaml", ".", UNPINNED_GPU),
