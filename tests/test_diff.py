@@ -178,8 +178,8 @@ WAIVERS = "policies/waivers.yaml"
 def _weaken(repo: Path) -> None:
     edit(
         repo / POLICY,
-        "  context-ceiling: {severity: warn}",
-        "  context-ceiling: {severity: warn}\n  single-active-gpu-lane: {severity: off}",
+        "  vram-fit: {options: {warnAt: 0.95}}",
+        "  vram-fit: {options: {warnAt: 0.95}}\n  single-active-gpu-lane: {severity: off}",
     )
     edit(
         repo / WAIVERS,
@@ -213,7 +213,7 @@ def test_markdown_opens_with_the_policy_weakened(
         "",
     ]
     assert lines[5:7] == [
-        f"- `{POLICY}:6`: {WEAKENED[0]}",
+        f"- `{POLICY}:7`: {WEAKENED[0]}",
         f"- `{WAIVERS}:5`: {WEAKENED[1]}",
     ]
     assert out.index("Policy weakened") < out.index("#### GPU") < out.index("#### Objects")
@@ -229,7 +229,7 @@ def test_a_policy_only_change_still_shows_its_weakening(
     text = cli("diff", "--base", "HEAD", cwd=git_repo).out.splitlines()
     assert text[1:4] == [
         "policy weakened:",
-        f"  {WEAKENED[0]} ({POLICY}:6)",
+        f"  {WEAKENED[0]} ({POLICY}:7)",
         f"  {WEAKENED[1]} ({WAIVERS}:5)",
     ]
     data = _json_diff(cli, git_repo)
@@ -238,7 +238,9 @@ def test_a_policy_only_change_still_shows_its_weakening(
 
 def test_a_tightened_policy_is_not_a_weakening(git_repo: Path, cli: Callable[..., Result]) -> None:
     edit(
-        git_repo / POLICY, "context-ceiling: {severity: warn}", "context-ceiling: {severity: block}"
+        git_repo / POLICY,
+        "  vram-fit: {options: {warnAt: 0.95}}",
+        "  vram-fit: {options: {warnAt: 0.95}}\n  context-ceiling: {severity: block}",
     )
     out = cli("diff", "--base", "HEAD", "--format", "markdown", cwd=git_repo).out
     assert "Policy weakened" not in out

@@ -17,8 +17,8 @@ WAIVERS = "policies/waivers.yaml"
 def setting(text: str) -> dict[str, str]:
     return replace(
         POLICY,
-        "  context-ceiling: {severity: warn}",
-        f"  context-ceiling: {{severity: warn}}\n{text}",
+        "  vram-fit: {options: {warnAt: 0.95}}",
+        f"  vram-fit: {{options: {{warnAt: 0.95}}}}\n{text}",
     )
 
 
@@ -74,16 +74,12 @@ CASES = [
     Case(
         "other-rule-raised-in-this-change",
         base=True,
-        edits=(
-            replace(
-                POLICY, "context-ceiling: {severity: warn}", "context-ceiling: {severity: block}"
-            ),
-        ),
+        edits=(setting("  context-ceiling: {severity: block}"),),
     ),
     Case(
-        "configured-severity-removed-for-an-equal-default",
+        "configured-options-removed-for-their-defaults",
         base=True,
-        edits=(replace(POLICY, "  context-ceiling: {severity: warn}\n", "  {}\n"),),
+        edits=(replace(POLICY, "  vram-fit: {options: {warnAt: 0.95}}\n", "  {}\n"),),
     ),
     Case(
         "other-rule-waived-in-this-change-is-a-note",
