@@ -715,6 +715,8 @@ def pin_command(
     shown = f"{count} image{'s' if count != 1 else ''} in {len(outcome.files)} file" + (
         "s" if len(outcome.files) != 1 else ""
     )
+    if not outcome.pinned and not outcome.failed:
+        click.echo("pin: nothing changed: every tag still names the digest pinned to it.")
     if dry_run and outcome.pinned:
         click.echo(f"pin: dry run; {shown} would change; nothing written.")
     elif outcome.files:

@@ -157,6 +157,24 @@ def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {name.lower(): value for name, value in items}
 
 
+class _Redirect(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but never carry credentials to another host."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urllib.parse.urlsplit(newurl).netloc != req.host:
+            new.remove_header("Authorization")
+        return new
+
+
 class Client:
     """Resolves tags; remembers one token per (host, repository) for the run."""
 
@@ -171,6 +189,7 @@ class Client:
         self.credentials = dict(credentials or {})
         self.timeout = timeout
         self._auth: dict[tuple[str, str], str] = {}
+        self._opener = urllib.request.build_opener(_Redirect)
 
     def _basic(self, ref: Reference) -> str | None:
         found = self.credentials.get(ref.registry)
@@ -181,7 +200,7 @@ class Client:
     def _request(self, method: str, url: str, headers: Mapping[str, str], what: str) -> _Response:
         request = urllib.request.Request(url, method=method, headers=dict(headers))
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+            with self._opener.open(request, timeout=self.timeout) as reply:
                 return _Response(reply.status, _lower(reply.headers.items()), reply.read())
         except urllib.error.HTTPError as exc:
             return _Response(exc.code, _lower((exc.headers or {}).items()), exc.read() or b"")

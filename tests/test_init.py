@@ -117,6 +117,7 @@ def test_init_to_green_in_three_steps(
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("Passed") == 2, run.stdout
+    assert "[WARN] validation-evidence" in run.stdout  # a passing hook still shows warnings
 
 
 @pytest.mark.parametrize("fail_on", ["warn", "block"])

@@ -299,6 +299,12 @@ def test_pinned_images_stay_unless_refresh_and_a_subset_is_pinned_alone(
     assert refreshed.code == 0, refreshed.err
     text = (repo / "lanes/main.yaml").read_text()
     assert f"{lane_image}@{second}" in text and first not in text
+    unchanged = cli("pin", "--refresh", "--insecure-registry", registry.host, lane_image, cwd=repo)
+    assert unchanged.code == 0, unchanged.err
+    assert unchanged.out.endswith(
+        "pin: nothing changed: every tag still names the digest pinned to it.\n"
+    )
+    assert (repo / "lanes/main.yaml").read_text() == text
 
 
 @needs_registry
@@ -551,3 +557,38 @@ def test_docker_config_keys_are_normalized(tmp_path: Path) -> None:
         "registry.example.com:5000": ("plain", "pw"),
     }
     assert oci.docker_credentials(tmp_path / "absent") == {}
+
+
+@needs_registry
+def test_hand_written_manifests_are_pinned_in_place(
+    registry: Registry, cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    digest = registry.push("team/tool", "1.0", label="tool")
+    repo = init_repo(cli, tmp_path, registry)
+    manifest = (
+        "# a hand-written Job; the comment stays\n"
+        "apiVersion: batch/v1\n"
+        "kind: Job\n"
+        "metadata: {name: tool, namespace: llm}\n"
+        "spec:\n"
+        "  template:\n"
+        "    spec:\n"
+        "      restartPolicy: Never\n"
+        "      initContainers:\n"
+        f"        - {{name: a, image: '{registry.host}/team/tool:1.0'}}   # flow style\n"
+        "      containers:\n"
+        "        - name: b\n"
+        f"          image: {registry.host}/team/tool:1.0\n"
+    )
+    (repo / "manifests").mkdir()
+    (repo / "manifests/tool.yaml").write_text(manifest)
+    result = cli(
+        "pin", "--insecure-registry", registry.host, f"{registry.host}/team/tool", cwd=repo
+    )
+    assert result.code == 0, result.err
+    pinned = f"{registry.host}/team/tool:1.0@{digest}"
+    assert (repo / "manifests/tool.yaml").read_text() == manifest.replace(
+        f"{registry.host}/team/tool:1.0", pinned
+    )
+    assert "manifests/tool.yaml:10 (Job/tool)" in result.out
+    assert "manifests/tool.yaml:13 (Job/tool)" in result.out
