@@ -352,6 +352,7 @@ def test_an_image_the_specs_do_not_name_is_bad_input(
 # --- the token flow, played by a small server ------------------------------------------
 
 USER, SECRET, TOKEN = "robot", "s3cret-pa55", "tok-123"
+BASIC_DIGEST = "sha256:" + "b" * 64  # sent in the header: used as is, not recomputed
 MANIFEST = b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json"}'
 
 
@@ -401,6 +402,11 @@ def token_registry() -> Iterator[TokenRegistry]:
                 self._reply(
                     200, MANIFEST, {"Content-Type": "application/vnd.oci.image.index.v1+json"}
                 )
+            elif self.path == "/v2/team/basic/manifests/v1":
+                if auth != basic:
+                    self._reply(401, b"{}", {"WWW-Authenticate": 'Basic realm="test"'})
+                    return
+                self._reply(200, MANIFEST, {"Docker-Content-Digest": BASIC_DIGEST})
             else:
                 self._reply(404, b"{}", {})
 
@@ -467,6 +473,33 @@ def test_bearer_token_flow_with_docker_config_credentials(
     assert ("GET", "/v2/team/app/manifests/v1", f"Bearer {TOKEN}") in flow
     for secret in (SECRET, auth, TOKEN):
         assert secret not in proc.stdout + proc.stderr
+
+
+def test_basic_auth_registry_gets_the_docker_config_credentials(
+    token_registry: TokenRegistry, cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    host = token_registry.host
+    repo = _token_repo(cli, tmp_path, host)
+    edit(repo / "lanes/main.yaml", f"{host}/team/app:v1", f"{host}/team/basic:v1")
+    config_dir = tmp_path / "docker"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text(
+        json.dumps({"auths": {host: {"username": USER, "password": SECRET}}})
+    )
+    env = {**os.environ, "DOCKER_CONFIG": str(config_dir)}
+    proc = subprocess.run(
+        [*_script(), "pin", "--insecure-registry", host, f"{host}/team/basic"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"image: {host}/team/basic:v1@{BASIC_DIGEST}\n" in (repo / "lanes/main.yaml").read_text()
+    basic = "Basic " + base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
+    assert ("HEAD", "/v2/team/basic/manifests/v1", basic) in token_registry.seen
+    assert SECRET not in proc.stdout + proc.stderr
 
 
 def test_refused_token_is_exit_4_and_never_prints_the_credentials(
