@@ -19,6 +19,7 @@ from gitops_gen.errors import (
     EXIT_ENVIRONMENT,
     EXIT_PASS,
     EXIT_STALE,
+    EXIT_WARN,
     GitopsGenError,
     InputError,
     UsageProblem,
@@ -151,7 +152,7 @@ def render(repo: Path, check: bool) -> None:
     _run(lambda: render_command(repo, check=check))
 
 
-def render_command(root: Path, *, check: bool) -> int:
+def render_command(root: Path, *, check: bool, name_files: bool = True) -> int:
     from gitops_gen.switch import clear_pending_switch, finish_pending_switch, pending_switch
 
     if check and pending_switch(root) is not None:
@@ -188,7 +189,23 @@ def render_command(root: Path, *, check: bool) -> int:
         f"rendered {len(files)} files ({objects} objects, schema-valid) into {shown}/: "
         f"{changed} written, {len(diff.extra)} removed, {diff.unchanged} unchanged."
     )
+    # Name what changed, so a pre-commit hook that stopped the commit says what to stage.
+    listed = [
+        *(("wrote", p) for p in sorted([*diff.stale, *diff.missing])),
+        *(("removed", p) for p in diff.extra),
+    ]
+    if not name_files:
+        return EXIT_PASS
+    for label, path in listed[:RENDER_LISTED]:
+        click.echo(f"  {label:8} {shown}/{path}")
+    if len(listed) > RENDER_LISTED:
+        click.echo(f"  ... and {len(listed) - RENDER_LISTED} more")
+    if listed:
+        click.echo(f"stage them with the specs: git add {shown}/")
     return EXIT_PASS
+
+
+RENDER_LISTED = 20
 
 
 @main.command()
@@ -255,6 +272,14 @@ def _today(value: str | None) -> dt.date | None:
     metavar="REF",
     help="Git revision the change is made against: enables diff-aware rules.",
 )
+@click.option(
+    "--fail-on",
+    type=click.Choice(("warn", "block")),
+    default="warn",
+    show_default=True,
+    help="block = warnings print and exit 0 (what the pre-commit hook uses); "
+    "warn = warnings exit 10.",
+)
 @click.pass_obj
 def check(
     repo: Path,
@@ -263,11 +288,18 @@ def check(
     verbose: bool,
     today: str | None,
     base_ref: str | None,
+    fail_on: str,
 ) -> None:
     """Run every rule; exit 0 pass, 10 warnings only, 20 blocked, 2 invalid input."""
     _run(
         lambda: check_command(
-            repo, fmt=fmt, output=output, verbose=verbose, today=_today(today), base_ref=base_ref
+            repo,
+            fmt=fmt,
+            output=output,
+            verbose=verbose,
+            today=_today(today),
+            base_ref=base_ref,
+            fail_on=fail_on,
         )
     )
 
@@ -280,6 +312,7 @@ def check_command(
     verbose: bool,
     today: dt.date | None,
     base_ref: str | None = None,
+    fail_on: str = "warn",
 ) -> int:
     from gitops_gen.check import check_repo
     from gitops_gen.gitbase import load_at, policy_at
@@ -307,7 +340,10 @@ def check_command(
         click.echo(f"wrote {output}: {report.summary()}", err=True)
     else:
         click.echo(text, nl=False)
-    return exit_code(result.findings)
+    code = exit_code(result.findings)
+    if code == EXIT_WARN and fail_on == "block":
+        return EXIT_PASS
+    return code
 
 
 @main.command("rules")
@@ -656,7 +692,18 @@ def lock_add_command(root: Path, path: Path, *, name: str | None, source: str | 
     from gitops_gen import lock
 
     artifact = lock.describe(path)
-    key = name or lock.default_name(path)
+    matched = False
+    if name is None:
+        # The model a lane waits for is almost always the one being locked: use its name.
+        waiting = lock.waiting_models(root)
+        if len(waiting) > 1:
+            listed = ", ".join(waiting)
+            raise GitopsGenError(
+                f"lanes wait for several models ({listed}); say which one this is, "
+                f"e.g. --name {waiting[0]}"
+            )
+        matched = len(waiting) == 1
+    key = name or (waiting[0] if matched else lock.default_name(path))
     if not _re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", key) or len(key) > 63:
         raise GitopsGenError(f"--name {key!r} must be a Kubernetes name (lowercase, digits, '-')")
     origin: tuple[str, str] | None = None
@@ -685,11 +732,93 @@ def lock_add_command(root: Path, path: Path, *, name: str | None, source: str | 
     )
     for note in artifact.notes:
         click.echo(f"note: {note}")
+    users = lock.lanes_using(root, key)
+    if matched:
+        click.echo(f"note: named {key} after the model {', '.join(users)} uses (--name to change)")
+    elif not users:
+        click.echo(
+            f"note: no lane uses {key} yet: set 'model: {key}' in a lane, or lock it again "
+            "with --name NAME"
+        )
     if origin is None:
         click.echo(
             "note: source is unknown/unknown: set source.hf and a 40-hex source.revision "
             "(model-locked blocks until then)"
         )
+    return EXIT_PASS
+
+
+@main.command("pin")
+@click.argument("images", nargs=-1, metavar="[IMAGE]...")
+@click.option(
+    "--dry-run", is_flag=True, help="Look the digests up and print the edits; write nothing."
+)
+@click.option(
+    "--refresh", is_flag=True, help="Look pinned images up again (the tag may have moved)."
+)
+@click.option(
+    "--insecure-registry",
+    "insecure",
+    multiple=True,
+    metavar="HOST:PORT",
+    help="Speak plain http to this registry (a local test registry); also "
+    "$GITOPS_GEN_INSECURE_REGISTRIES, comma-separated.",
+)
+@click.pass_obj
+def pin_cmd(
+    repo: Path, images: tuple[str, ...], dry_run: bool, refresh: bool, insecure: tuple[str, ...]
+) -> None:
+    """Pin every image named by tag (or IMAGEs) to its digest, from its registry."""
+    _run(lambda: pin_command(repo, images, dry_run=dry_run, refresh=refresh, insecure=insecure))
+
+
+def pin_command(
+    root: Path,
+    images: tuple[str, ...],
+    *,
+    dry_run: bool,
+    refresh: bool,
+    insecure: tuple[str, ...] = (),
+) -> int:
+    from gitops_gen import oci, pin
+    from gitops_gen.loader import load_repo
+
+    repo = load_repo(root)
+    plan = pin.plan_pins(pin.image_sites(repo), images, refresh=refresh)
+    for site, why in plan.skipped:
+        if images or refresh:
+            click.echo(f"  skip  {site.file}:{site.line} {site.image}: {why}")
+    if not plan.lookups:
+        click.echo("pin: nothing to pin: every image is pinned by digest.")
+        return EXIT_PASS
+    client = oci.Client(insecure=oci.insecure_hosts(insecure), credentials=oci.docker_credentials())
+    outcome = pin.resolve_all(root, plan, client.resolve)
+    for _image, error in outcome.failed:
+        click.echo(f"gitops-gen: {error}", err=True)
+    verb = "would pin" if dry_run else "pin"
+    for site, new in outcome.pinned:
+        click.echo(f"  {verb}  {site.file}:{site.line} ({site.what}) {pin.short(new)}")
+    count = len({site.unpinned for site, _ in outcome.pinned})
+    shown = f"{count} image{'s' if count != 1 else ''} in {len(outcome.files)} file" + (
+        "s" if len(outcome.files) != 1 else ""
+    )
+    if not outcome.pinned and not outcome.failed:
+        click.echo("pin: nothing changed: every tag still names the digest pinned to it.")
+    if dry_run and outcome.pinned:
+        click.echo(f"pin: dry run; {shown} would change; nothing written.")
+    elif outcome.files:
+        pin.write_files(root, outcome.files)
+        click.echo(f"pin: pinned {shown}.")
+        render_command(root, check=False)
+    if outcome.failed:
+        failed = len(outcome.failed)
+        rest = "the others are pinned" if outcome.files and not dry_run else "nothing written"
+        click.echo(
+            f"gitops-gen: {failed} image{'s' if failed != 1 else ''} could not be looked up "
+            f"(registry or network; exit {EXIT_ENVIRONMENT}); {rest}.",
+            err=True,
+        )
+        return EXIT_ENVIRONMENT
     return EXIT_PASS
 
 
@@ -784,9 +913,11 @@ def init_command(directory: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         click.echo(f"wrote {target}")
+    render_command(directory, check=False, name_files=False)
     click.echo(
-        "next: describe your node in hardware/, lock a model with 'gitops-gen lock add', "
-        "pin the images by digest, then 'gitops-gen render' and 'gitops-gen check' until "
-        "it passes."
+        "next: describe your node in hardware/, then\n"
+        "  gitops-gen lock add PATH   (your GGUF file or Hugging Face snapshot)\n"
+        "  gitops-gen pin             (image digests, from their registries)\n"
+        "  gitops-gen render && gitops-gen check"
     )
     return EXIT_PASS

@@ -66,6 +66,54 @@ def default_name(path: Path) -> str:
     return name[:63].rstrip("-") or "model"
 
 
+def waiting_models(root: Path) -> list[str]:
+    """Model names that lanes use and the lock does not hold yet: absent, or an entry
+    with no sha256 at all (the placeholder `gitops-gen init` writes)."""
+    from gitops_gen.loader import LANES_DIR, spec_files
+    from gitops_gen.source import read_yaml
+
+    def data(relpath: str) -> Any:
+        try:
+            return read_yaml(root, relpath).data
+        except GitopsGenError:  # an unreadable file is for render/check to report
+            return None
+
+    lock = data(LOCK_FILE) if (root / LOCK_FILE).is_file() else None
+    models = lock.get("models") if isinstance(lock, dict) else None
+    models = models if isinstance(models, dict) else {}
+    wanted: set[str] = set()
+    for relpath in spec_files(root, LANES_DIR):
+        lane = data(relpath)
+        if isinstance(lane, dict) and isinstance(lane.get("model"), str):
+            wanted.add(lane["model"])
+    return sorted(name for name in wanted if not _has_checksums(models.get(name)))
+
+
+def _has_checksums(entry: Any) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    files = entry.get("files")
+    return bool(entry.get("sha256")) or (
+        isinstance(files, list) and any(isinstance(f, dict) and f.get("sha256") for f in files)
+    )
+
+
+def lanes_using(root: Path, name: str) -> list[str]:
+    """Lane files whose `model:` is `name`."""
+    from gitops_gen.loader import LANES_DIR, spec_files
+    from gitops_gen.source import read_yaml
+
+    found = []
+    for relpath in spec_files(root, LANES_DIR):
+        try:
+            lane = read_yaml(root, relpath).data
+        except GitopsGenError:
+            continue
+        if isinstance(lane, dict) and lane.get("model") == name:
+            found.append(relpath)
+    return found
+
+
 def source_from_path(path: Path) -> tuple[str, str] | None:
     """A file inside a Hugging Face cache snapshot names its repo and commit."""
     match = _HF_CACHE.search(path.resolve().as_posix())

@@ -208,3 +208,47 @@ def test_unreadable_artifacts_are_refused(
     assert result.code == 2
     assert message in result.err and "Traceback" not in result.err
     assert (example / "models.lock.yaml").read_text() == before
+
+
+def test_the_model_a_lane_waits_for_names_the_entry(
+    cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    repo = tmp_path / "new"
+    assert cli("init", str(repo), cwd=tmp_path).code == 0
+    model = write_gguf(tmp_path / "Tiny-Q4_K_M.gguf")
+    result = cli("lock", "add", str(model), "--source", f"a/b@{REV}", cwd=repo)
+    assert result.code == 0, result.err
+    # the init placeholder main-model (no sha256) is what lanes/main.yaml waits for
+    assert result.out.startswith("updated main-model in models.lock.yaml")
+    assert "note: named main-model after the model lanes/main.yaml uses (--name to change)" in (
+        result.out
+    )
+    assert list(_lock(repo)) == ["main-model"]
+    assert _lock(repo)["main-model"]["file"] == "Tiny-Q4_K_M.gguf"
+    # locked now: the next file is named after itself, with a hint that no lane uses it
+    other = write_gguf(tmp_path / "Other.gguf")
+    again = cli("lock", "add", str(other), "--source", f"a/b@{REV}", cwd=repo)
+    assert again.out.startswith("added other in models.lock.yaml")
+    assert "note: no lane uses other yet: set 'model: other' in a lane" in again.out
+
+
+def test_several_waiting_models_need_a_name(cli: Callable[..., Result], tmp_path: Path) -> None:
+    repo = tmp_path / "new"
+    assert cli("init", str(repo), cwd=tmp_path).code == 0
+    lane = (repo / "lanes/main.yaml").read_text()
+    second = lane.replace("name: main\n", "name: second\n").replace(
+        "model: main-model", "model: second-model"
+    )
+    (repo / "lanes/second.yaml").write_text(second.replace("active: true", "active: false"))
+    before = (repo / "models.lock.yaml").read_text()
+    model = write_gguf(tmp_path / "tiny.gguf")
+    result = cli("lock", "add", str(model), cwd=repo)
+    assert result.code == 2
+    assert (
+        "lanes wait for several models (main-model, second-model); say which one this is, "
+        "e.g. --name main-model" in result.err
+    )
+    assert (repo / "models.lock.yaml").read_text() == before
+    named = cli("lock", "add", str(model), "--name", "second-model", cwd=repo)
+    assert named.code == 0, named.err
+    assert named.out.startswith("added second-model in models.lock.yaml")

@@ -2,13 +2,16 @@
 
 A tag moves: the CUDA image under a lane can change between two syncs with nobody
 committing anything. `repo:tag@sha256:<digest>` keeps the tag for people and the digest
-for the node.
+for the node. Every unpinned image is reported in one run, including images whose
+objects are not rendered yet (the prefetch Job appears only once a model is locked), so
+that `gitops-gen pin` and a reviewer see the whole list at once.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from gitops_gen.checker import CheckContext
@@ -18,8 +21,8 @@ from gitops_gen.model import Location
 ID = "image-digest-pinned"
 SEVERITY = Severity.BLOCK
 REMEDIATION = (
-    "Pin the image as repository:tag@sha256:<64 hex digits> (e.g. from 'crane digest' or "
-    "'docker buildx imagetools inspect')."
+    "Pin the image as repository:tag@sha256:<64 hex digits>: 'gitops-gen pin' writes the "
+    "digests of every unpinned image into the specs."
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
@@ -27,47 +30,88 @@ LANE_SCOPED = True
 PINNED = re.compile(r"@sha256:[0-9a-f]{64}\Z")
 
 
-def spec_images(ctx: CheckContext) -> dict[str, Location]:
-    """Where each image of the rendered output is written in the specs."""
+@dataclass(frozen=True)
+class SpecImage:
+    """An image written in the specs, whether or not an object using it is rendered."""
+
+    image: str
+    where: Location
+    what: str  # "lane main", "gateway", "prefetch", "device plugin"
+    object: str
+    lane: str | None = None
+
+
+def spec_images(ctx: CheckContext) -> list[SpecImage]:
+    """Every image the specs name, in the order a person reads them."""
     config = ctx.repo.config
-    found: dict[str, Location] = {}
+    users: dict[str, str] = {}
+    for workload in ctx.inventory.workloads:
+        for container in workload.containers():
+            users.setdefault(str(container.data.get("image", "")), workload.obj.ident)
+    found: list[SpecImage] = []
+    for plugin in config.device_plugins:
+        found.append(
+            SpecImage(
+                plugin.image,
+                plugin.where("image"),
+                f"{plugin.vendor} device plugin",
+                f"Application/{plugin.chart_name}",
+            )
+        )
     if config.prefetch is not None:
-        found[config.prefetch.image] = config.prefetch.where("image")
+        image = config.prefetch.image
+        ident = users.get(image, "Job/model-prefetch")
+        found.append(SpecImage(image, config.prefetch.where("image"), "prefetch", ident))
     if config.gateway is not None:
-        found[config.gateway.image] = config.gateway.where("image")
+        image = config.gateway.image
+        ident = users.get(image, f"Deployment/{config.gateway.name}")
+        found.append(SpecImage(image, config.gateway.where("image"), "gateway", ident))
     for lane in ctx.repo.lanes.values():
-        found.setdefault(lane.image, lane.where("image"))
+        found.append(
+            SpecImage(
+                lane.image,
+                lane.where("image"),
+                f"lane {lane.name}",
+                ctx.lane_object(lane),
+                lane.name,
+            )
+        )
     return found
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
-    known = spec_images(ctx)
+    specs = spec_images(ctx)
+    from_specs = {s.image for s in specs}
     reported: set[tuple[Location, str]] = set()
-    plugin = ctx.repo.config.device_plugin
-    if plugin is not None and not PINNED.search(plugin.image):
+    for spec in specs:
+        if PINNED.search(spec.image) or (spec.where, spec.image) in reported:
+            continue
+        reported.add((spec.where, spec.image))
         yield Hit(
-            f"device plugin image {plugin.image} is not pinned by digest",
-            plugin.where("image"),
-            "Application/nvidia-device-plugin",
+            f"{spec.what} image {spec.image or '(none)'} is not pinned by digest",
+            spec.where,
+            spec.object,
+            spec.lane,
         )
+    # Images that come from elsewhere: hand-written manifests, packaged defaults.
     for workload in ctx.inventory.workloads:
         lane = ctx.lane_of(workload)
         for container in workload.containers():
             image = str(container.data.get("image", ""))
-            if PINNED.search(image):
+            if PINNED.search(image) or image in from_specs:
                 continue
-            if workload.obj.doc is not None:
-                where = workload.obj.where(*container.path, "image")
-            else:
-                where = known.get(image, workload.obj.origin)
+            where = (
+                workload.obj.where(*container.path, "image")
+                if workload.obj.doc is not None
+                else workload.obj.origin
+            )
             if (where, image) in reported:
                 continue
             reported.add((where, image))
-            owner = lane.name if lane is not None and image == lane.image else None
             yield Hit(
                 f"image {image or '(none)'} of container "
                 f"{container.data.get('name', '?')!r} is not pinned by digest",
                 where,
                 workload.obj.ident,
-                owner,
+                lane.name if lane is not None else None,
             )

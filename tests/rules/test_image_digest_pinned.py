@@ -44,6 +44,45 @@ CASES = [
         expect=(expect("block", CONFIG, "k8s-device-plugin:v0.19.2"),),
     ),
     Case(
+        "amd-device-plugin-image",
+        repo="mixed-nvidia-amd",
+        edits=(
+            replace(
+                CONFIG,
+                "@sha256:3b58ccc494d785f5a7a3970cd386e14ce2dd17b07c268a1c98db14ec98d863d1",
+                "",
+            ),
+        ),
+        expect=(expect("block", CONFIG, "rocm/k8s-device-plugin:1.31.0.9"),),
+    ),
+    Case(
+        "every-unpinned-image-in-one-run",
+        edits=(
+            replace(FAST, DIGEST, ""),
+            replace(
+                CONFIG,
+                "@sha256:953375db906d1c42c60adbf8d65021c7553a326497ec6fd9d526aa26bad1a46c",
+                "",
+            ),
+            replace(
+                CONFIG,
+                "@sha256:e4e98a5b88ee259ce128bfa06c5a0cc04e409f7bf892f03e1e77b909944bdf6e",
+                "",
+            ),
+            replace(
+                CONFIG,
+                "@sha256:927220c9e9376e0b579347566443a45b1fb2c8cfd5141a1a486635a9c816e618",
+                "",
+            ),
+        ),
+        expect=(
+            expect("block", FAST, "image: ghcr.io/ggml-org"),
+            expect("block", CONFIG, "k8s-device-plugin:v0.19.2"),
+            expect("block", CONFIG, "curlimages"),
+            expect("block", CONFIG, "berriai/litellm"),
+        ),
+    ),
+    Case(
         "handwritten-image",
         edits=(sidecar(("tool:1.0@sha256:" + "a" * 64, "tool:latest")),),
         expect=(expect("block", SIDECAR, "tool:latest"),),
