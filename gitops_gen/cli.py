@@ -22,6 +22,7 @@ from gitops_gen.errors import (
     EXIT_WARN,
     GitopsGenError,
     InputError,
+    Problem,
     UsageProblem,
     describe_os_error,
 )
@@ -202,6 +203,13 @@ def render_command(root: Path, *, check: bool, name_files: bool = True) -> int:
         click.echo(f"  ... and {len(listed) - RENDER_LISTED} more")
     if listed:
         click.echo(f"stage them with the specs: git add {shown}/")
+    removed_lanes = sorted({p.split("/")[2] for p in diff.extra if p.split("/")[1:2] == ["lanes"]})
+    if removed_lanes and not build.repo.lanes:
+        # An empty lanes/ (a bad merge, a moved folder) renders fine: say what it undid.
+        click.echo(
+            f"render: lanes/ holds no lane, so the files of every lane were removed "
+            f"({', '.join(removed_lanes)}); if that was not meant, restore lanes/ and render again"
+        )
     return EXIT_PASS
 
 
@@ -690,7 +698,21 @@ def lock_add_command(root: Path, path: Path, *, name: str | None, source: str | 
     import re as _re
 
     from gitops_gen import lock
+    from gitops_gen.loader import CONFIG_FILE
 
+    if not (root / CONFIG_FILE).is_file():
+        # Never leave a stray models.lock.yaml in whatever folder this ran in.
+        raise InputError(
+            [
+                Problem(
+                    CONFIG_FILE,
+                    0,
+                    "",
+                    f"file not found in {root} (is this a gitops-gen repo? 'gitops-gen init' "
+                    "scaffolds one, or pass -C DIR); nothing was written",
+                )
+            ]
+        )
     artifact = lock.describe(path)
     matched = False
     if name is None:

@@ -42,3 +42,32 @@ def test_a_reader_that_goes_away_is_not_a_crash(example: Path) -> None:
         proc.wait(timeout=60)
         assert proc.returncode == 141, (args, err)
         assert err == "", (args, err)
+
+
+def test_render_says_when_it_removes_every_lane(example: Path, cli: Callable[..., Result]) -> None:
+    assert cli("render", cwd=example).code == 0
+    for lane in (example / "lanes").iterdir():
+        lane.unlink()
+    result = cli("render", cwd=example)
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1] == (
+        "render: lanes/ holds no lane, so the files of every lane were removed "
+        "(gpt-oss-agent, qwen36-27b-deep, qwen36-35b-gguf-fast, qwen36-35b-gguf-longctx, "
+        "qwen36-nvfp4-experiment, vllm-rollback); if that was not meant, restore lanes/ and "
+        "render again"
+    )
+    check = cli("check", cwd=example)
+    assert check.code == 10
+    assert "cluster homelab has no lane in lanes/: its GPUs serve nothing" in check.out
+
+
+def test_lock_add_outside_a_repo_writes_nothing(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    from tests.test_lock import write_gguf
+
+    model = write_gguf(tmp_path / "tiny.gguf")
+    nowhere = tmp_path / "nowhere"
+    nowhere.mkdir()
+    result = cli("lock", "add", str(model), "--source", "a/b@" + "0" * 40, cwd=nowhere)
+    assert result.code == 2
+    assert "gitops-gen.yaml: file not found" in result.err
+    assert list(nowhere.iterdir()) == []
