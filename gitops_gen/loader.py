@@ -238,39 +238,26 @@ def _tolerations(items: list[Mapping[str, Any]]) -> tuple[Toleration, ...]:
     )
 
 
-def _device_plugin(doc: SourceDoc, plugin: Mapping[str, Any]) -> DevicePlugin:
+def _device_plugin(doc: SourceDoc, plugin: Mapping[str, Any], *, vendor: str) -> DevicePlugin:
+    """`devicePlugin` (NVIDIA) or `amdDevicePlugin`; the AMD chart has no GFD/NFD parts."""
+    nvidia = vendor == "nvidia"
     return DevicePlugin(
         doc=doc,
-        prefix=("devicePlugin",),
-        vendor="nvidia",
+        prefix=("devicePlugin" if nvidia else "amdDevicePlugin",),
+        vendor=vendor,
         chart_repo=plugin["chart"]["repoURL"],
         chart_name=plugin["chart"]["name"],
         chart_version=plugin["chart"]["version"],
-        namespace=plugin.get("namespace", "nvidia-device-plugin"),
+        namespace=plugin.get(
+            "namespace", f"{vendor}-device-plugin" if nvidia else "amd-gpu-device-plugin"
+        ),
         image=plugin["image"],
-        gfd=plugin.get("gfd", True),
-        nfd=plugin.get("nfd", True),
+        gfd=nvidia and plugin.get("gfd", True),
+        nfd=nvidia and plugin.get("nfd", True),
         mig_strategy=plugin.get("migStrategy", "none"),
         fail_on_init_error=plugin.get("failOnInitError", True),
         device_list_strategy=plugin.get("deviceListStrategy", "envvar"),
         device_id_strategy=plugin.get("deviceIDStrategy", "uuid"),
-        node_selector=dict(sorted(plugin.get("nodeSelector", {}).items())),
-        tolerations=_tolerations(plugin.get("tolerations", [])),
-    )
-
-
-def _amd_device_plugin(doc: SourceDoc, plugin: Mapping[str, Any]) -> DevicePlugin:
-    return DevicePlugin(
-        doc=doc,
-        prefix=("amdDevicePlugin",),
-        vendor="amd",
-        chart_repo=plugin["chart"]["repoURL"],
-        chart_name=plugin["chart"]["name"],
-        chart_version=plugin["chart"]["version"],
-        namespace=plugin.get("namespace", "amd-gpu-device-plugin"),
-        image=plugin["image"],
-        gfd=False,
-        nfd=False,
         node_selector=dict(sorted(plugin.get("nodeSelector", {}).items())),
         tolerations=_tolerations(plugin.get("tolerations", [])),
     )
@@ -307,8 +294,10 @@ def _config(doc: SourceDoc) -> RepoConfig:
         runtime_classes=tuple(
             RuntimeClass(r["vendor"], r["name"], r["handler"]) for r in d.get("runtimeClasses", [])
         ),
-        device_plugin=None if plugin is None else _device_plugin(doc, plugin),
-        amd_device_plugin=None if amd_plugin is None else _amd_device_plugin(doc, amd_plugin),
+        device_plugin=None if plugin is None else _device_plugin(doc, plugin, vendor="nvidia"),
+        amd_device_plugin=(
+            None if amd_plugin is None else _device_plugin(doc, amd_plugin, vendor="amd")
+        ),
         prefetch=Prefetch(
             doc=doc,
             prefix=("prefetch",),

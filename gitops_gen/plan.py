@@ -25,9 +25,9 @@ from gitops_gen.model import (
     Node,
     Repo,
     RepoConfig,
-    Toleration,
 )
 from gitops_gen.platform import chart_facts, plugin_values
+from gitops_gen.scheduling import toleration_for
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gitops-gen"}
 
@@ -136,25 +136,7 @@ def prefetch_job_name(model: ModelLock, node: Node, sums: str) -> str:
 
 def tolerations_for(node: Node) -> list[dict[str, str]]:
     """Tolerate exactly the node's taints, so GPU pods land there and nowhere else."""
-    result = []
-    for taint in node.taints:
-        entry = {"key": taint.key}
-        if taint.value is not None:
-            entry.update(operator="Equal", value=taint.value)
-        else:
-            entry["operator"] = "Exists"
-        entry["effect"] = taint.effect
-        result.append(entry)
-    return result
-
-
-def _toleration(t: Toleration) -> dict[str, str]:
-    entry = {"key": t.key, "operator": t.operator}
-    if t.value is not None:
-        entry["value"] = t.value
-    if t.effect is not None:
-        entry["effect"] = t.effect
-    return entry
+    return [toleration_for(taint) for taint in node.taints]
 
 
 def node_selector_for(node: Node, config: RepoConfig) -> dict[str, str]:

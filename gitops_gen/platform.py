@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 
 from gitops_gen.model import DevicePlugin, Node, RepoConfig, Taint
-from gitops_gen.scheduling import term_matches, tolerates
+from gitops_gen.scheduling import term_matches, tolerates, toleration_dict, toleration_for
 
 # Tolerations the DaemonSet controller adds to every DaemonSet pod (node conditions).
 DAEMONSET_TOLERATIONS: tuple[Mapping[str, str], ...] = (
@@ -273,29 +273,12 @@ def schedule_platform(
 
 def taint_tolerations(nodes: Iterable[Node]) -> list[dict[str, str]]:
     """A toleration for each NoSchedule/NoExecute taint of `nodes`, in first-seen order."""
-    found: list[dict[str, str]] = []
-    for node in nodes:
-        for taint in node.taints:
-            if taint.effect not in ("NoSchedule", "NoExecute"):
-                continue
-            entry = {"key": taint.key}
-            if taint.value is not None:
-                entry.update(operator="Equal", value=taint.value)
-            else:
-                entry["operator"] = "Exists"
-            entry["effect"] = taint.effect
-            if entry not in found:
-                found.append(entry)
-    return found
-
-
-def _toleration_dict(t: Any) -> dict[str, str]:
-    entry = {"key": t.key, "operator": t.operator}
-    if t.value is not None:
-        entry["value"] = t.value
-    if t.effect is not None:
-        entry["effect"] = t.effect
-    return entry
+    return _union(
+        toleration_for(taint)
+        for node in nodes
+        for taint in node.taints
+        if taint.effect in ("NoSchedule", "NoExecute")
+    )
 
 
 def _union(*lists: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -331,7 +314,7 @@ def plugin_values(
     targets = gpu_nodes(plugin, nodes)
     tolerations = _union(
         value_at(defaults, "tolerations") if chart else [],
-        (_toleration_dict(t) for t in plugin.tolerations),
+        (toleration_dict(t) for t in plugin.tolerations),
         taint_tolerations(targets),
     )
     repository, tag = image

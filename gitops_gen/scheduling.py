@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gitops_gen.model import Node, RepoConfig, Taint
+from gitops_gen.model import Node, RepoConfig, Taint, Toleration
 
 # An image path containing one of these runs a GPU platform agent: it must see the GPUs
 # to serve them (the device plugin, feature discovery, metrics exporters).
@@ -44,6 +44,27 @@ def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
         elif t.get("key") == taint.key and str(t.get("value") or "") == (taint.value or ""):
             return True
     return False
+
+
+def toleration_for(taint: Taint) -> dict[str, str]:
+    """The toleration that admits exactly `taint` (its key, value and effect)."""
+    entry = {"key": taint.key}
+    if taint.value is not None:
+        entry.update(operator="Equal", value=taint.value)
+    else:
+        entry["operator"] = "Exists"
+    entry["effect"] = taint.effect
+    return entry
+
+
+def toleration_dict(toleration: Toleration) -> dict[str, str]:
+    """A declared toleration (gitops-gen.yaml) as the pod spec writes it."""
+    entry = {"key": toleration.key, "operator": toleration.operator}
+    if toleration.value is not None:
+        entry["value"] = toleration.value
+    if toleration.effect is not None:
+        entry["effect"] = toleration.effect
+    return entry
 
 
 def tolerates_node(pod: Mapping[str, Any], node: Node) -> bool:
