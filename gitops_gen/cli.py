@@ -497,7 +497,7 @@ def _size_bytes(text: str) -> int:
 
     match = _re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)?\s*", text)
     if not match:
-        raise click.BadParameter(f"{text!r} is not a size like 21GiB or 22012345678")
+        raise UsageProblem(f"{text!r} is not a size like 21GiB or 22012345678")
     factors = {
         None: 1,
         "B": 1,
@@ -513,6 +513,9 @@ def _size_bytes(text: str) -> int:
     return int(float(match.group(1)) * factors[match.group(2)])
 
 
+POSITIVE = click.IntRange(min=1)
+
+
 @main.command("fit")
 @click.argument("lanes", nargs=-1)
 @click.option(
@@ -522,21 +525,28 @@ def _size_bytes(text: str) -> int:
 )
 @click.option("--size", "size", help="Ad-hoc: model size (GGUF file or weights), e.g. 21GiB.")
 @click.option("--vram", "vram", help="Ad-hoc: GPU memory, e.g. 24467MiB or 48GiB.")
-@click.option("--layers", type=int)
-@click.option("--attention-layers", type=int)
-@click.option("--kv-heads", type=int)
-@click.option("--head-dim", type=int)
-@click.option("--heads", type=int, help="Query heads (compute buffers without flash attention).")
-@click.option("--ctx", type=int, help="Context (ctxSize / maxModelLen).")
+@click.option("--layers", type=POSITIVE)
+@click.option("--attention-layers", type=POSITIVE)
+@click.option("--kv-heads", type=POSITIVE)
+@click.option("--head-dim", type=POSITIVE)
+@click.option(
+    "--heads", type=POSITIVE, help="Query heads (compute buffers without flash attention)."
+)
+@click.option("--ctx", type=POSITIVE, help="Context (ctxSize / maxModelLen).")
 @click.option("--cache", default="f16", show_default=True, help="KV cache type (K and V).")
-@click.option("--parallel", type=int, default=1, show_default=True)
+@click.option("--parallel", type=POSITIVE, default=1, show_default=True)
 @click.option(
     "--flash-attn", type=click.Choice(("on", "off", "auto")), default="on", show_default=True
 )
-@click.option("--gpu-memory-utilization", type=float, default=0.9, show_default=True)
-@click.option("--hidden-size", type=int, help="Ad-hoc vLLM: hidden size (config.json).")
-@click.option("--intermediate-size", type=int, help="Ad-hoc vLLM: MLP width (config.json).")
-@click.option("--vocab-size", type=int, help="Ad-hoc vLLM: vocabulary size (config.json).")
+@click.option(
+    "--gpu-memory-utilization",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=0.9,
+    show_default=True,
+)
+@click.option("--hidden-size", type=POSITIVE, help="Ad-hoc vLLM: hidden size (config.json).")
+@click.option("--intermediate-size", type=POSITIVE, help="Ad-hoc vLLM: MLP width (config.json).")
+@click.option("--vocab-size", type=POSITIVE, help="Ad-hoc vLLM: vocabulary size (config.json).")
 @click.pass_obj
 def fit_cmd(
     repo: Path,
@@ -627,6 +637,8 @@ def fit_adhoc(engine: str, size: str | None, vram: str | None, knobs: dict[str, 
     if missing:
         raise GitopsGenError(f"an ad-hoc estimate needs {', '.join(missing)}")
     assert size is not None and vram is not None
+    if _size_bytes(vram) == 0 or _size_bytes(size) == 0:
+        raise UsageProblem("--size and --vram must be more than 0")
     arch = Architecture(
         layers=knobs["layers"],
         attention_layers=knobs["attention_layers"] or knobs["layers"],
@@ -713,6 +725,7 @@ def lock_add_command(root: Path, path: Path, *, name: str | None, source: str | 
                 )
             ]
         )
+    lock.check_lock_file(root)
     artifact = lock.describe(path)
     matched = False
     if name is None:

@@ -74,6 +74,17 @@ def _has(data: Any, key: str | int) -> bool:
     return isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data)
 
 
+def as_map(value: Any) -> Mapping[str, Any]:
+    """A field that should hold a map, or {} when a hand-written manifest put anything
+    else there (kubernetes-schema reports the wrong type; other rules read on)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """A field that should hold a list, or [] when it holds anything else."""
+    return value if isinstance(value, list) else []
+
+
 def get(data: Any, path: KeyPath, default: Any = None) -> Any:
     """The value at `path`, or `default` where the path leaves the data."""
     for key in path:
@@ -141,7 +152,7 @@ class Workload:
 
     def containers(self) -> Iterator[Container]:
         for key, init in (("initContainers", True), ("containers", False)):
-            for index, container in enumerate(self.pod.get(key) or []):
+            for index, container in enumerate(as_list(self.pod.get(key))):
                 if isinstance(container, dict):
                     yield Container((*self.pod_path, key, index), container, init)
 
@@ -194,9 +205,9 @@ def container_gpus(container: Mapping[str, Any]) -> dict[str, int]:
     """GPUs a container holds: the limit (Kubernetes requires it for extended resources).
     A count that is no whole number (`${GPUS}`, `0.5`) counts as 1: the workload still
     wants a GPU, and gpu-limit-equals-request blocks the value itself."""
-    resources = container.get("resources") or {}
-    limits = resources.get("limits") or {}
-    requests = resources.get("requests") or {}
+    resources = as_map(container.get("resources"))
+    limits = as_map(resources.get("limits"))
+    requests = as_map(resources.get("requests"))
     found: dict[str, int] = {}
     for name in sorted(set(limits) | set(requests)):
         if is_gpu_resource(str(name)):
@@ -221,7 +232,7 @@ def gpu_access(workload: Workload) -> Iterator[GpuAccess]:
     requested = {r for c in workload.containers() for r in container_gpus(c.data)}
     if GPU_RESOURCES["nvidia"] not in requested:
         for container in workload.containers():
-            for index, env in enumerate(container.data.get("env") or []):
+            for index, env in enumerate(as_list(container.data.get("env"))):
                 if not isinstance(env, dict) or env.get("name") != NVIDIA_VISIBLE:
                     continue
                 value = str(env.get("value") or "").strip()
@@ -239,7 +250,7 @@ def gpu_access(workload: Workload) -> Iterator[GpuAccess]:
     requested_amd = max(
         (container_gpus(c.data).get(amd, 0) for c in workload.containers()), default=0
     )
-    for index, volume in enumerate(workload.pod.get("volumes") or []):
+    for index, volume in enumerate(as_list(workload.pod.get("volumes"))):
         host = get(volume, ("hostPath", "path"))
         if isinstance(host, str) and _is_amd_device_path(host):
             yield GpuAccess(
@@ -266,7 +277,7 @@ def _is_amd_device_path(path: str) -> bool:
 
 
 def _replicas(obj: KubeObject) -> int:
-    spec = obj.data.get("spec") or {}
+    spec = as_map(obj.data.get("spec"))
     if obj.kind in ("Deployment", "StatefulSet", "ReplicaSet"):
         value = spec.get("replicas", 1)
     elif obj.kind == "Job":
@@ -369,7 +380,7 @@ def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
             else tuple(n for n in candidates if tolerates_node(pod, repo.nodes[n]))
         )
         images = [
-            str(c.get("image", "")) for c in pod.get("containers") or [] if isinstance(c, dict)
+            str(c.get("image", "")) for c in as_list(pod.get("containers")) if isinstance(c, dict)
         ]
         workload = Workload(
             obj=obj,

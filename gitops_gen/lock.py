@@ -375,6 +375,21 @@ def lock_entry(
     return entry
 
 
+def check_lock_file(root: Path) -> None:
+    """Refuse, before any hashing or writing, a models.lock.yaml that is not a valid lock
+    (broken YAML, the wrong types): one line per problem with its file:line."""
+    from gitops_gen.errors import InputError
+    from gitops_gen.schema import SpecSchemas
+    from gitops_gen.source import read_yaml
+
+    if not (root / LOCK_FILE).exists():
+        return
+    doc = read_yaml(root, LOCK_FILE)
+    problems = SpecSchemas().problems("models-lock", doc)
+    if problems:
+        raise InputError(problems)
+
+
 def write_lock(root: Path, name: str, entry: dict[str, Any]) -> str:
     """Add or replace `name` in models.lock.yaml; comments and layout stay. Returns
     "added" or "updated"."""

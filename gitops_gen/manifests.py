@@ -155,7 +155,8 @@ def manifest_problems(doc: SourceDoc) -> Iterator[tuple[KeyPath, str]]:
         if key in pod:
             yield from _subdomain(str(pod[key]), (*pod_path, key), "a service account name")
     for group in ("initContainers", "containers", "ephemeralContainers"):
-        for index, container in enumerate(pod.get(group) or []):
+        containers = pod.get(group)
+        for index, container in enumerate(containers if isinstance(containers, list) else []):
             if isinstance(container, dict) and "name" in container:
                 yield from _label(
                     str(container["name"]), (*pod_path, group, index, "name"), "a container name"

@@ -33,6 +33,8 @@ DEVICE_PLUGIN_SOCKETS = "/var/lib/kubelet/device-plugins"
 def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
     """Whether any toleration matches the taint, by the scheduler's rules (an absent
     operator is Equal; an absent value is the empty one)."""
+    if not isinstance(tolerations, (list, tuple)):
+        return False  # not a list: kubernetes-schema reports it; it tolerates nothing
     for t in tolerations:
         if not isinstance(t, Mapping):
             continue
@@ -149,15 +151,20 @@ def agent_vendor(images: Iterable[str]) -> str | None:
     return None
 
 
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def device_plugin_of(data: Mapping[str, Any], config: RepoConfig) -> str | None:
     """The vendor whose device plugin this object deploys: a DaemonSet running a device
     plugin image, or an Argo CD Application of a device plugin chart."""
     kind = data.get("kind")
     if kind == "DaemonSet":
-        pod = ((data.get("spec") or {}).get("template") or {}).get("spec") or {}
+        pod = _map(_map(_map(data.get("spec")).get("template")).get("spec"))
+        containers = pod.get("containers")
         images = [
             str(c.get("image", ""))
-            for c in pod.get("containers") or []
+            for c in (containers if isinstance(containers, list) else [])
             if isinstance(c, dict) and "device-plugin" in str(c.get("image", ""))
         ]
         return agent_vendor(images)

@@ -71,3 +71,31 @@ def test_lock_add_outside_a_repo_writes_nothing(tmp_path: Path, cli: Callable[..
     assert result.code == 2
     assert "gitops-gen.yaml: file not found" in result.err
     assert list(nowhere.iterdir()) == []
+
+
+def test_lock_add_on_a_malformed_lock_is_input_error(
+    example: Path, cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    from tests.test_lock import write_gguf
+
+    model = write_gguf(tmp_path / "tiny.gguf")
+    lock = example / "models.lock.yaml"
+    for text, first in (
+        ("models: [1, 2\n", "models.lock.yaml:2: invalid YAML"),
+        ("models: 5\n", "models.lock.yaml:1: models: expected mapping, got 5"),
+        ("models:\n  x: {format: 7}\n", "models.lock.yaml:2: models.x"),
+    ):
+        lock.write_text(text)
+        result = cli(
+            "lock",
+            "add",
+            str(model),
+            "--name",
+            "tiny",
+            "--source",
+            "a/b@" + "0" * 40,
+            cwd=example,
+        )
+        assert result.code == 2, (text, result.err)
+        assert result.err.startswith(first), result.err
+        assert lock.read_text() == text

@@ -13,7 +13,7 @@ from typing import Any
 
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import gpu_count, is_gpu_resource
+from gitops_gen.inventory import as_map, gpu_count, is_gpu_resource
 
 ID = "gpu-limit-equals-request"
 SEVERITY = Severity.BLOCK
@@ -29,9 +29,9 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     for workload in ctx.inventory.workloads:
         lane = ctx.lane_of(workload)
         for container in workload.containers():
-            resources = container.data.get("resources") or {}
-            limits = resources.get("limits") or {}
-            requests = resources.get("requests") or {}
+            resources = as_map(container.data.get("resources"))
+            limits = as_map(resources.get("limits"))
+            requests = as_map(resources.get("requests"))
             for name in sorted(set(limits) | set(requests)):
                 if not is_gpu_resource(str(name)):
                     continue

@@ -15,7 +15,7 @@ from typing import Any
 
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import Workload
+from gitops_gen.inventory import Workload, as_list, as_map
 from gitops_gen.scheduling import DEVICE_PLUGIN_SOCKETS, device_plugin_of
 
 ID = "pod-hardening"
@@ -41,25 +41,25 @@ def _problems(
         yield "automountServiceAccountToken is not false", base
     if pod.get("enableServiceLinks") is not False:
         yield "enableServiceLinks is not false", base
-    pod_seccomp = ((pod.get("securityContext") or {}).get("seccompProfile") or {}).get("type")
+    pod_seccomp = as_map(as_map(pod.get("securityContext")).get("seccompProfile")).get("type")
     for container in workload.containers():
-        context = container.data.get("securityContext") or {}
+        context = as_map(container.data.get("securityContext"))
         name = container.data.get("name", "?")
         where = (*container.path, "securityContext")
         if context.get("privileged") is True:
             yield f"container {name!r} is privileged", where
         if context.get("allowPrivilegeEscalation") is not False:
             yield f"container {name!r} does not set allowPrivilegeEscalation: false", where
-        capabilities = context.get("capabilities") or {}
-        if "ALL" not in (capabilities.get("drop") or []):
+        capabilities = as_map(context.get("capabilities"))
+        if "ALL" not in as_list(capabilities.get("drop")):
             yield f"container {name!r} does not drop ALL capabilities", where
         if capabilities.get("add"):
             yield f"container {name!r} adds capabilities {capabilities['add']}", where
-        seccomp = (context.get("seccompProfile") or {}).get("type", pod_seccomp)
+        seccomp = as_map(context.get("seccompProfile")).get("type", pod_seccomp)
         if seccomp not in ("RuntimeDefault", "Localhost"):
             yield f"container {name!r} has no RuntimeDefault seccomp profile", where
-    for index, volume in enumerate(pod.get("volumes") or []):
-        host_path = (volume.get("hostPath") or {}).get("path") if isinstance(volume, dict) else None
+    for index, volume in enumerate(as_list(pod.get("volumes"))):
+        host_path = as_map(volume.get("hostPath")).get("path") if isinstance(volume, dict) else None
         if host_path is None:
             continue
         path = str(host_path).rstrip("/") or "/"

@@ -12,6 +12,7 @@ from typing import Any
 
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
+from gitops_gen.inventory import as_map
 
 ID = "recreate-strategy"
 SEVERITY = Severity.BLOCK
@@ -24,7 +25,7 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     for workload in ctx.inventory.workloads:
         if workload.obj.kind != "Deployment" or not any(workload.gpu_claims().values()):
             continue
-        strategy = (workload.obj.data.get("spec") or {}).get("strategy") or {}
+        strategy = as_map(as_map(workload.obj.data.get("spec")).get("strategy"))
         kind = strategy.get("type", "RollingUpdate")
         if kind != "Recreate":
             lane = ctx.lane_of(workload)
