@@ -59,6 +59,22 @@ def _describe(value: Any) -> str:
     return str(value)
 
 
+def ecma_anchors(schema: Any) -> Any:
+    r"""The schema with every pattern's closing `$` read as JSON Schema (ECMA-262) reads
+    it: the very end of the string. Python's `$` also matches before a final newline, so
+    `name: "fast\n"` would pass `^[a-z0-9-]+$` and reach the API server, which refuses it.
+    The published schemas keep `$`; only the validators see `\Z`."""
+    if isinstance(schema, dict):
+        found = {k: ecma_anchors(v) for k, v in schema.items()}
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and pattern.endswith("$") and not pattern.endswith("\\$"):
+            found["pattern"] = pattern[:-1] + "\\Z"
+        return found
+    if isinstance(schema, list):
+        return [ecma_anchors(v) for v in schema]
+    return schema
+
+
 @dataclass
 class SpecSchemas:
     """One compiled predicate per spec kind, built on first use and reused; jsonschema
@@ -70,7 +86,7 @@ class SpecSchemas:
     def _compiled(self, kind: str) -> tuple[dict[str, Any], Predicate | None]:
         found = self._schemas.get(kind)
         if found is None:
-            schema = json.loads(schema_text(kind))
+            schema = ecma_anchors(json.loads(schema_text(kind)))
             try:
                 fast: Predicate | None = compile_local(schema, FORMATS)
             except Unsupported:

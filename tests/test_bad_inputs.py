@@ -654,3 +654,18 @@ def test_odd_command_lines_are_answered_not_crashed(
     assert result.code in (0, 1, 2, 4, 10, 20), (result.code, result.err)
     assert "Traceback" not in result.err + result.out
     assert "internal error" not in result.err
+
+
+def test_a_name_with_a_trailing_newline_is_refused(
+    example: Path, cli: Callable[..., Result]
+) -> None:
+    """Python's `$` matches before a final newline; JSON Schema's does not, nor does the
+    API server take such a name."""
+    edit(
+        example / FAST,
+        "name: qwen36-35b-gguf-fast\n",
+        'name: "qwen36-35b-gguf-fast\\n"\n',
+    )
+    result = cli("render", cwd=example)
+    assert result.code == 2
+    assert result.err.startswith("lanes/qwen36-35b-gguf-fast.yaml:3: name: ")
