@@ -24,26 +24,30 @@ class Build:
 
     @property
     def out_dir(self) -> Path:
-        """Where rendered/ goes: inside the repo, never through a link, never a spec path."""
-        config = self.repo.config
-        assert config.argocd is not None
-        rendered = config.argocd.rendered_path
-        root = self.repo.root
-        problem = None
-        first = rendered.split("/", 1)[0]
-        if first in RESERVED_PATHS:
-            problem = f"{rendered!r} would put the output on or inside {first}, a spec path"
-        else:
-            walked = root
-            for part in rendered.split("/"):
-                walked = walked / part
-                if walked.is_symlink():
-                    problem = f"{walked.relative_to(root).as_posix()} is a link; refused"
-                    break
-        if problem is not None:
-            where = config.where("argocd", "renderedPath")
-            raise InputError([Problem(where.file, where.line, "argocd.renderedPath", problem)])
-        return root / rendered
+        return rendered_dir(self.repo)
+
+
+def rendered_dir(repo: Repo) -> Path:
+    """Where rendered/ goes: inside the repo, never through a link, never a spec path."""
+    config = repo.config
+    assert config.argocd is not None
+    rendered = config.argocd.rendered_path
+    root = repo.root
+    problem = None
+    first = rendered.split("/", 1)[0]
+    if first in RESERVED_PATHS:
+        problem = f"{rendered!r} would put the output on or inside {first}, a spec path"
+    else:
+        walked = root
+        for part in rendered.split("/"):
+            walked = walked / part
+            if walked.is_symlink():
+                problem = f"{walked.relative_to(root).as_posix()} is a link; refused"
+                break
+    if problem is not None:
+        where = config.where("argocd", "renderedPath")
+        raise InputError([Problem(where.file, where.line, "argocd.renderedPath", problem)])
+    return root / rendered
 
 
 def build_repo(root: Path, *, validate: bool = True) -> Build:

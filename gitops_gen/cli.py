@@ -323,13 +323,23 @@ def check_command(
     fail_on: str = "warn",
 ) -> int:
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import load_at, policy_at
+    from gitops_gen.gitbase import BaseUnloadable, load_at, policy_at
     from gitops_gen.reports import LaneState, Report, render_report
     from gitops_gen.reports import text as text_report
     from gitops_gen.rules import REGISTRY
 
-    base = load_at(root, base_ref) if base_ref is not None else None
-    base_policy = policy_at(root, base_ref) if base_ref is not None else None
+    base_blind = False
+    try:
+        base = load_at(root, base_ref) if base_ref is not None else None
+        base_policy = policy_at(root, base_ref) if base_ref is not None else None
+    except BaseUnloadable as exc:
+        # Check the change on its own; being blind to what it changes is a warning.
+        click.echo(
+            f"gitops-gen: warning: {exc}; the checks against the base (maintenance-split, "
+            "policy-weakened in this change) did not run",
+            err=True,
+        )
+        base, base_policy, base_blind = None, None, True
 
     result = check_repo(root, today=today, base=base, base_policy=base_policy)
     repo = result.build.repo
@@ -349,6 +359,8 @@ def check_command(
     else:
         click.echo(text, nl=False)
     code = exit_code(result.findings)
+    if base_blind and code == EXIT_PASS:
+        code = EXIT_WARN
     if code == EXIT_WARN and fail_on == "block":
         return EXIT_PASS
     return code

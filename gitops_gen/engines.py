@@ -192,5 +192,66 @@ _ENGINES: Mapping[str, Callable[[Lane, ModelLock | None, Node], Launch]] = {
 }
 
 
+# Flags gitops-gen sets from `serve:` keys and checks (fit, gates, placement), with the
+# other spellings the servers' parsers accept (llama.cpp common/arg.cpp, vLLM
+# engine/arg_utils.py). The last occurrence wins in both parsers, so `serve.extraArgs`
+# repeating one would run the lane with a value no rule saw.
+MANAGED_FLAGS: Mapping[str, Mapping[str, str]] = {
+    "llamacpp": {
+        "-m": "model",
+        "--model": "model",
+        "-a": "servedName",
+        "--alias": "servedName",
+        "-c": "serve.ctxSize",
+        "--ctx-size": "serve.ctxSize",
+        "-ctk": "serve.cacheTypeK",
+        "--cache-type-k": "serve.cacheTypeK",
+        "-ctv": "serve.cacheTypeV",
+        "--cache-type-v": "serve.cacheTypeV",
+        "-ngl": "serve.gpuLayers",
+        "--gpu-layers": "serve.gpuLayers",
+        "--n-gpu-layers": "serve.gpuLayers",
+        "-fa": "serve.flashAttn",
+        "--flash-attn": "serve.flashAttn",
+        "-np": "serve.parallel",
+        "--parallel": "serve.parallel",
+        "-b": "serve.batchSize",
+        "--batch-size": "serve.batchSize",
+        "-ub": "serve.ubatchSize",
+        "--ubatch-size": "serve.ubatchSize",
+        "--host": "serve.port",
+        "--port": "serve.port",
+    },
+    "vllm": {
+        "--model": "model",
+        "--served-model-name": "servedName",
+        "--max-model-len": "serve.maxModelLen",
+        "--gpu-memory-utilization": "serve.gpuMemoryUtilization",
+        "--kv-cache-dtype": "serve.kvCacheDtype",
+        "-tp": "serve.tensorParallelSize",
+        "--tensor-parallel-size": "serve.tensorParallelSize",
+        "-pp": "gpus",
+        "--pipeline-parallel-size": "gpus",
+        "-dp": "gpus",
+        "--data-parallel-size": "gpus",
+        "--max-num-seqs": "serve.maxNumSeqs",
+        "--max-num-batched-tokens": "serve.maxNumBatchedTokens",
+        "--host": "serve.port",
+        "--port": "serve.port",
+    },
+}
+
+
+def managed_flags_in(lane: Lane) -> list[tuple[int, str, str]]:
+    """(index, flag, the key that sets it) for every managed flag in `serve.extraArgs`."""
+    managed = MANAGED_FLAGS.get(lane.engine, {})
+    found = []
+    for index, word in enumerate(lane.serve.get("extraArgs") or []):
+        flag = str(word).split("=", 1)[0]
+        if flag in managed:
+            found.append((index, flag, managed[flag]))
+    return found
+
+
 def launch(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
     return _ENGINES[lane.engine](lane, model, node)

@@ -30,6 +30,11 @@ class GitError(GitopsGenError):
     """git could not give us the base revision."""
 
 
+class BaseUnloadable(GitError):
+    """The base revision's specs do not load with this gitops-gen (a newer rule, a fixed
+    mistake): a pull request that repairs them must still be checkable."""
+
+
 def _git(root: Path, *args: str) -> bytes:
     try:
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
@@ -83,7 +88,7 @@ def _at(root: Path, ref: str, read: Callable[[Path], T]) -> T:
             return read(Path(tmp) / prefix)
         except InputError as exc:
             # The base must have been valid once; say which revision is not.
-            raise GitError(f"the specs at {ref} do not load: {exc.lines()[0]}") from None
+            raise BaseUnloadable(f"the specs at {ref} do not load: {exc.lines()[0]}") from None
 
 
 def _extract(archive: bytes, target: Path) -> None:

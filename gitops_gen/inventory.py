@@ -6,8 +6,9 @@ pod", "the GPUs a pod claims"), in the manner of kube-linter, not in rule base c
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_gen.model import GPU_RESOURCES, Location, Node, Repo
@@ -24,6 +25,7 @@ POD_PATHS: Mapping[str, KeyPath] = {
     "ReplicaSet": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
     "Pod": ("spec",),
 }
 GPU_RESOURCE_NAMES = frozenset(GPU_RESOURCES.values())
@@ -134,6 +136,18 @@ class GpuAccess:
 
 
 @dataclass(frozen=True)
+class GpuEnv:
+    """What decides whether a container sees NVIDIA GPUs it did not request."""
+
+    nvidia_runtimes: frozenset[str] = frozenset()  # RuntimeClass names of the NVIDIA runtime
+    # The device plugin hands GPUs over by NVIDIA_VISIBLE_DEVICES (its default strategy):
+    # then the runtime honours that variable in any container, requested or not.
+    envvar_strategy: bool = True
+    config_maps: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+    default_namespace: str = ""
+
+
+@dataclass(frozen=True)
 class Workload:
     obj: KubeObject
     pod_path: KeyPath
@@ -144,6 +158,7 @@ class Workload:
     landing: tuple[str, ...] = ()  # known nodes it may land on: admitted, taints tolerated
     autoscaler: Autoscaler | None = None
     agent_vendor: str | None = None  # a GPU platform agent (device plugin, GFD, DCGM)
+    gpu_env: GpuEnv = GpuEnv()
 
     @property
     def pod(self) -> Mapping[str, Any]:
@@ -157,12 +172,15 @@ class Workload:
                     yield Container((*self.pod_path, key, index), container, init)
 
     def gpu_claims(self) -> dict[str, int]:
-        """GPUs one pod holds, per resource: max(sum of app containers, largest init)."""
+        """GPUs one pod holds, per resource: max(sum of app containers, largest init).
+        A native sidecar (an init container with `restartPolicy: Always`) keeps running
+        beside the app containers, so its GPUs add to theirs."""
         app: dict[str, int] = {}
         init: dict[str, int] = {}
         for container in self.containers():
+            sidecar = container.init and container.data.get("restartPolicy") == "Always"
             for resource, count in container_gpus(container.data).items():
-                if container.init:
+                if container.init and not sidecar:
                     init[resource] = max(init.get(resource, 0), count)
                 else:
                     app[resource] = app.get(resource, 0) + count
@@ -229,22 +247,7 @@ def gpu_access(workload: Workload) -> Iterator[GpuAccess]:
     runtime's NVIDIA_VISIBLE_DEVICES (all, indexes, UUIDs) in a pod requesting no NVIDIA
     GPU (with a request, the device plugin sets it), AMD device nodes mounted from the
     host, or a privileged container (it sees every device node)."""
-    requested = {r for c in workload.containers() for r in container_gpus(c.data)}
-    if GPU_RESOURCES["nvidia"] not in requested:
-        for container in workload.containers():
-            for index, env in enumerate(as_list(container.data.get("env"))):
-                if not isinstance(env, dict) or env.get("name") != NVIDIA_VISIBLE:
-                    continue
-                value = str(env.get("value") or "").strip()
-                if value.lower() in _NO_DEVICES:
-                    continue
-                count = None if value.lower() == "all" else len(value.split(","))
-                yield GpuAccess(
-                    "nvidia",
-                    count,
-                    f"container {container.data.get('name', '?')!r} sets {NVIDIA_VISIBLE}={value}",
-                    (*container.path, "env", index),
-                )
+    yield from _nvidia_access(workload)
     # Device nodes from the host show every AMD GPU, whatever the pod requests.
     amd = GPU_RESOURCES["amd"]
     requested_amd = max(
@@ -271,19 +274,89 @@ def gpu_access(workload: Workload) -> Iterator[GpuAccess]:
             )
 
 
+def _nvidia_access(workload: Workload) -> Iterator[GpuAccess]:
+    """NVIDIA_VISIBLE_DEVICES in a container the device plugin gave no GPU (it overrides
+    the variable only where it allocated one, and `nvidia.com/gpu: 0` allocates none),
+    whether set, taken from a ConfigMap, or left to the image (a CUDA image sets `all`)
+    in a pod that runs the NVIDIA runtime without any GPU request."""
+    nvidia = GPU_RESOURCES["nvidia"]
+    env = workload.gpu_env
+    namespace = workload.obj.namespace or env.default_namespace
+    asks = [container_gpus(c.data).get(nvidia, 0) > 0 for c in workload.containers()]
+    unset = []
+    for container, requested in zip(workload.containers(), asks, strict=True):
+        if requested:
+            continue
+        name = container.data.get("name", "?")
+        value, path = _visible_devices(container, namespace, env)
+        if value is None:
+            unset.append(name)
+            continue
+        if value.lower() in _NO_DEVICES:
+            continue
+        count = None if value.lower() in ("all", "(not known here)") else len(value.split(","))
+        yield GpuAccess("nvidia", count, f"container {name!r} sets {NVIDIA_VISIBLE}={value}", path)
+    runtime = workload.pod.get("runtimeClassName")
+    if unset and not any(asks) and env.envvar_strategy and runtime in env.nvidia_runtimes:
+        yield GpuAccess(
+            "nvidia",
+            None,
+            f"it runs the NVIDIA runtime (runtimeClassName {runtime}) without a GPU request, "
+            f"and {', '.join(repr(n) for n in unset)} leave {NVIDIA_VISIBLE} to the image (a "
+            "CUDA image sets it to all): set it to void, or drop the runtime class",
+            (*workload.pod_path, "runtimeClassName"),
+        )
+
+
+def _visible_devices(
+    container: Container, namespace: str, env: GpuEnv
+) -> tuple[str | None, KeyPath]:
+    """The container's NVIDIA_VISIBLE_DEVICES and where it is set; None where it is not.
+    An explicit `env` entry wins over `envFrom`, as in Kubernetes."""
+    for index, item in enumerate(as_list(container.data.get("env"))):
+        if not isinstance(item, dict) or item.get("name") != NVIDIA_VISIBLE:
+            continue
+        where = (*container.path, "env", index)
+        if "value" in item:
+            return str(item.get("value") or "").strip(), where
+        ref = get(item, ("valueFrom", "configMapKeyRef"))
+        if isinstance(ref, dict):
+            data = env.config_maps.get((namespace, str(ref.get("name"))))
+            if data is not None and isinstance(data.get(str(ref.get("key"))), str):
+                return str(data[str(ref.get("key"))]).strip(), where
+        return "(not known here)", where
+    for index, source in enumerate(as_list(container.data.get("envFrom"))):
+        ref = get(source, ("configMapRef", "name"))
+        data = env.config_maps.get((namespace, str(ref))) if isinstance(ref, str) else None
+        prefix = str(get(source, ("prefix",), "") or "")
+        if data is not None and prefix + NVIDIA_VISIBLE in {prefix + k for k in data}:
+            key = NVIDIA_VISIBLE[len(prefix) :] if prefix else NVIDIA_VISIBLE
+            value = data.get(key)
+            if isinstance(value, str):
+                return value.strip(), (*container.path, "envFrom", index)
+    return None, ()
+
+
+def host_path(path: str) -> str:
+    """A hostPath as the kubelet mounts it: `//dev/./kfd` is /dev/kfd."""
+    return posixpath.normpath("/" + path.lstrip("/"))
+
+
 def _is_amd_device_path(path: str) -> bool:
-    path = path.rstrip("/") or "/"
+    path = host_path(path)
     return path == "/dev" or any(path == p or path.startswith(p + "/") for p in _AMD_DEVICE_PATHS)
 
 
 def _replicas(obj: KubeObject) -> int:
     spec = as_map(obj.data.get("spec"))
-    if obj.kind in ("Deployment", "StatefulSet", "ReplicaSet"):
+    if obj.kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
         value = spec.get("replicas", 1)
     elif obj.kind == "Job":
-        value = spec.get("parallelism", 1)
+        # A suspended Job runs no pod until it is resumed.
+        value = 0 if spec.get("suspend") is True else spec.get("parallelism", 1)
     elif obj.kind == "CronJob":
-        value = 0 if spec.get("suspend") else 1
+        job = as_map(as_map(spec.get("jobTemplate")).get("spec"))
+        value = 0 if spec.get("suspend") is True else job.get("parallelism", 1)
     else:
         value = 1
     return value if isinstance(value, int) and not isinstance(value, bool) else 1
@@ -335,6 +408,22 @@ def _lane_of_path(rendered_path: str) -> str | None:
     return parts[2] if len(parts) == 4 and parts[1] == "lanes" else None
 
 
+def _gpu_env(repo: Repo, objects: list[KubeObject], default_ns: str) -> GpuEnv:
+    plugin = repo.config.device_plugin
+    runtimes = frozenset(rc.name for rc in repo.config.runtime_classes if rc.vendor == "nvidia")
+    config_maps = {
+        (obj.namespace or default_ns, obj.name): as_map(obj.data.get("data"))
+        for obj in objects
+        if obj.kind == "ConfigMap"
+    }
+    return GpuEnv(
+        nvidia_runtimes=runtimes,
+        envvar_strategy=plugin is None or plugin.device_list_strategy == "envvar",
+        config_maps=config_maps,
+        default_namespace=default_ns,
+    )
+
+
 def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
     objects: list[KubeObject] = []
     for rendered in tree.objects:
@@ -364,6 +453,7 @@ def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
     lane_deployments: dict[str, Workload] = {}
     default_ns = repo.config.namespace
     autoscalers = _autoscalers(objects, default_ns)
+    gpu_env = _gpu_env(repo, objects, default_ns)
     for obj in objects:
         pod_path = POD_PATHS.get(obj.kind)
         if pod_path is None:
@@ -394,6 +484,7 @@ def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
                 (obj.cluster, obj.namespace or default_ns, obj.kind, obj.name)
             ),
             agent_vendor=agent_vendor(images) if obj.kind == "DaemonSet" else None,
+            gpu_env=gpu_env,
         )
         workloads.append(workload)
         if placed is not None:

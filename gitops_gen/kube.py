@@ -38,6 +38,8 @@ from gitops_gen.source import format_path
 _OWN_SCHEMAS = {
     ("argoproj.io/v1alpha1", "Application"): "application-argoproj-v1alpha1.json",
     ("argoproj.io/v1alpha1", "AppProject"): "appproject-argoproj-v1alpha1.json",
+    # An autoscaler the inventory counts at its maximum (inventory._AUTOSCALERS).
+    ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject-keda-v1alpha1.json",
 }
 
 FORMATS: Mapping[str, Predicate] = {"quantity": quantity_format}

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from gitops_gen.engines import managed_flags_in
 from gitops_gen.errors import InputError, Problem
 from gitops_gen.manifests import load_manifests
 from gitops_gen.model import (
@@ -186,6 +187,18 @@ def _cross_check(
         where = lane.where(key)
         problems.append(Problem(where.file, where.line, key, message))
 
+    for index, flag, key in managed_flags_in(lane):
+        where = lane.where("serve", "extraArgs", index)
+        problems.append(
+            Problem(
+                where.file,
+                where.line,
+                f"serve.extraArgs[{index}]",
+                f"{flag} is set from {key} and checked there; extraArgs may not repeat it "
+                "(the server takes the last value, which no rule would see)",
+            )
+        )
+
     if nodes is not None:
         node = nodes.get(lane.node)
         if node is None:
@@ -260,6 +273,7 @@ def _device_plugin(doc: SourceDoc, plugin: Mapping[str, Any], *, vendor: str) ->
         device_id_strategy=plugin.get("deviceIDStrategy", "uuid"),
         node_selector=dict(sorted(plugin.get("nodeSelector", {}).items())),
         tolerations=_tolerations(plugin.get("tolerations", [])),
+        nfd_image=plugin.get("nfdImage") if nvidia else None,
     )
 
 

@@ -103,6 +103,7 @@ class DevicePlugin(Spec):
     device_id_strategy: str = "uuid"
     node_selector: Mapping[str, str] = field(default_factory=dict)
     tolerations: tuple[Toleration, ...] = ()
+    nfd_image: str | None = None  # the bundled node-feature-discovery's image (NVIDIA chart)
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,8 @@ class Site:
         return self.image.partition("@")[0]
 
 
-def _site(spec: Spec, what: str, image: str) -> Site:
-    path = (*spec.prefix, "image")
+def _site(spec: Spec, what: str, image: str, key: str = "image") -> Site:
+    path = (*spec.prefix, key)
     return Site(spec.doc.file, spec.doc.line_of(path), path, image, what)
 
 
@@ -71,6 +71,11 @@ def image_sites(repo: Repo) -> list[Site]:
     """Every image the specs and hand-written manifests name, in reading order."""
     config = repo.config
     sites = [_site(p, f"{p.vendor} device plugin", p.image) for p in config.device_plugins]
+    sites += [
+        _site(p, "bundled node-feature-discovery", p.nfd_image, "nfdImage")
+        for p in config.device_plugins
+        if p.nfd_image
+    ]
     if config.prefetch is not None:
         sites.append(_site(config.prefetch, "prefetch", config.prefetch.image))
     if config.gateway is not None:

@@ -444,8 +444,13 @@ def plan_device_plugin_values(
 ) -> dict[str, Any]:
     """Values for a vendor's upstream device-plugin chart; only keys the chart defines."""
     image = parse_image(plugin.image)
+    nfd = parse_image(plugin.nfd_image) if plugin.nfd_image else None
     return plugin_values(
-        plugin, repo.config, nodes, image=(image.repository, image.tag_with_digest)
+        plugin,
+        repo.config,
+        nodes,
+        image=(image.repository, image.tag_with_digest),
+        nfd_image=(nfd.repository, nfd.tag_with_digest) if nfd else None,
     )
 
 

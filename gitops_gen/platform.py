@@ -302,6 +302,7 @@ def plugin_values(
     nodes: Sequence[Node],
     *,
     image: tuple[str, str],
+    nfd_image: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The chart values for `plugin` on a cluster whose nodes are `nodes`; `image` is the
     plugin image's (repository, tag@digest).
@@ -336,6 +337,8 @@ def plugin_values(
     }
     if plugin.nfd or plugin.gfd:
         nfd_defaults = value_at(defaults, "nfd.worker.tolerations") if chart else []
+        if nfd_image is not None:
+            values["nfd"]["image"] = {"repository": nfd_image[0], "tag": nfd_image[1]}
         values["nfd"]["worker"] = {
             "tolerations": _union(
                 nfd_defaults if isinstance(nfd_defaults, list) else [],

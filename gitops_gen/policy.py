@@ -21,9 +21,15 @@ from gitops_gen.source import SourceDoc, parse_yaml, read_yaml
 POLICY_DIR = "policies"
 
 # The GPU contract's core: one running workload per card (two lanes on one GPU OOM
-# each other) and images pinned by digest (what was reviewed is what runs). Setting one
-# below block, off, or waiving it is always reported first (policy-weakened).
-CORE_RULES: tuple[str, ...] = ("single-active-gpu-lane", "image-digest-pinned")
+# each other), images pinned by digest (what was reviewed is what runs), and nothing
+# synced from rendered/ that the other rules cannot see (switched off, a GPU pod dropped
+# there would take a lane's card unseen). Setting one below block, off, or waiving it is
+# always reported first (policy-weakened).
+CORE_RULES: tuple[str, ...] = (
+    "single-active-gpu-lane",
+    "image-digest-pinned",
+    "foreign-rendered-file",
+)
 # The rules that keep the gate itself honest. A waiver of either would hide its own
 # reporting, so none is accepted; policy-weakened cannot be set below warn, and
 # waiver-expired below block is reported like a core rule.

@@ -40,6 +40,8 @@ def tolerates(tolerations: Iterable[Any], taint: Taint) -> bool:
             continue
         if t.get("effect") not in (None, "", taint.effect):
             continue
+        if taint.effect == "NoExecute" and t.get("tolerationSeconds") is not None:
+            continue  # evicted once the seconds run out: the pod cannot stay there
         if t.get("operator") == "Exists":
             if t.get("key") in (None, "", taint.key):
                 return True

@@ -117,6 +117,7 @@ def weakenings(
         )
 
     if base is not None:
+        yield from _data_removed(head, base)
         was = base.option(LIFETIME_RULE, LIFETIME_OPTION, MAX_WAIVER_DAYS)
         now_days = head.option(LIFETIME_RULE, LIFETIME_OPTION, MAX_WAIVER_DAYS)
         if now_days > was:
@@ -127,3 +128,34 @@ def weakenings(
                 f"Policy/{LIFETIME_RULE}",
                 True,
             )
+
+
+def _data_removed(head: Policy, base: Policy) -> Iterator[Weakening]:
+    """Capability gates and known-broken profiles are rules as data: one deleted or
+    rewritten in this change loosens the gate as surely as a lowered severity."""
+    for label, rule, file, before, after in (
+        ("capability gate", "runtime-capability", "capabilities", base.gates, head.gates),
+        (
+            "known-broken profile",
+            "known-broken",
+            "known-broken",
+            base.known_broken,
+            head.known_broken,
+        ),
+    ):
+        now = {item.id: item for item in after}
+        fallback = Location(f"{POLICY_DIR}/{POLICY_FILES[file]}", 1)
+        for item in before:
+            current = now.get(item.id)
+            if current is None:
+                message = f"{label} {item.id} removed in this change"
+                where = after[0].where() if after else fallback
+            elif current != item:
+                message = (
+                    f"{label} {item.id} rewritten in this change: check that it still "
+                    "stops what it stopped"
+                )
+                where = current.where()
+            else:
+                continue
+            yield Weakening(rule, message, where, f"Policy/{item.id}", True)

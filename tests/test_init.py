@@ -36,15 +36,16 @@ def test_init_renders_and_check_names_what_to_fill_in(
     rules = {f["rule"] for f in findings if f["severity"] == "block"}
     # the placeholders: images to pin, a model to lock; nothing else blocks
     assert rules == {"image-digest-pinned", "model-locked", "model-prefetched"}
-    # every unpinned image in one run: lane, device plugin, prefetch (no Job renders
-    # before the model is locked) and gateway
+    # every unpinned image in one run: lane, device plugin, its bundled NFD, prefetch (no
+    # Job renders before the model is locked) and gateway
     unpinned = sorted(
         (f["file"], f["line"]) for f in findings if f["rule"] == "image-digest-pinned"
     )
     assert unpinned == [
         ("gitops-gen.yaml", 15),
-        ("gitops-gen.yaml", 19),
+        ("gitops-gen.yaml", 17),
         ("gitops-gen.yaml", 21),
+        ("gitops-gen.yaml", 23),
         ("lanes/main.yaml", 10),
     ]
     assert cli("schema", cwd=repo).code == 0

@@ -41,6 +41,7 @@ needs_registry = pytest.mark.skipif(
 INIT_IMAGES = [
     ("lanes/main.yaml", "ghcr.io/ggml-org/llama.cpp:server-cuda"),
     ("gitops-gen.yaml", "nvcr.io/nvidia/k8s-device-plugin:v0.19.2"),
+    ("gitops-gen.yaml", "registry.k8s.io/nfd/node-feature-discovery:v0.17.3"),
     ("gitops-gen.yaml", "docker.io/curlimages/curl:8.11.1"),
     ("gitops-gen.yaml", "ghcr.io/berriai/litellm:v1.77.7-stable"),
 ]
@@ -181,7 +182,7 @@ def init_repo(cli: Callable[..., Result], tmp_path: Path, registry: Registry) ->
     repo = tmp_path / "repo"
     assert cli("init", str(repo), cwd=tmp_path).code == 0
     for file, image in INIT_IMAGES:
-        edit(repo / file, f"image: {image}", f"image: {registry.host}/{image.split('/', 1)[1]}")
+        edit(repo / file, f": {image}", f": {registry.host}/{image.split('/', 1)[1]}")
     assert cli("render", cwd=repo).code == 0
     return repo
 
@@ -214,11 +215,11 @@ def test_pin_writes_every_digest_and_keeps_the_files_as_written(
     before = {f: (repo / f).read_text() for f in ("gitops-gen.yaml", "lanes/main.yaml")}
     check = cli("check", "--format", "json", cwd=repo)
     unpinned = [f for f in json.loads(check.out)["findings"] if f["rule"] == "image-digest-pinned"]
-    assert len(unpinned) == 4  # all at once, the prefetch image included
+    assert len(unpinned) == 5  # all at once, the prefetch and NFD images included
 
     result = cli("pin", "--insecure-registry", registry.host, cwd=repo)
     assert result.code == 0, result.err
-    assert "pin: pinned 4 images in 2 files." in result.out
+    assert "pin: pinned 5 images in 2 files." in result.out
     assert "stage them with the specs: git add rendered/" in result.out
     lane = changed_lines(before["lanes/main.yaml"], (repo / "lanes/main.yaml").read_text())
     assert lane == [
@@ -230,7 +231,7 @@ def test_pin_writes_every_digest_and_keeps_the_files_as_written(
     ]
     config = changed_lines(before["gitops-gen.yaml"], (repo / "gitops-gen.yaml").read_text())
     assert [new.strip() for _, new in config] == [
-        f"image: {registry.host}/{name}@{digest}"
+        f"{'nfdImage' if name.startswith('nfd/') else 'image'}: {registry.host}/{name}@{digest}"
         for name, digest in digests.items()
         if not name.startswith("ggml-org")
     ]

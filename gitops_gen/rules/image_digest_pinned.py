@@ -58,6 +58,16 @@ def spec_images(ctx: CheckContext) -> list[SpecImage]:
                 f"Application/{plugin.chart_name}",
             )
         )
+        if plugin.vendor == "nvidia" and (plugin.nfd or plugin.gfd):
+            # The chart's node-feature-discovery runs at its appVersion tag unless pinned.
+            found.append(
+                SpecImage(
+                    plugin.nfd_image or "",
+                    plugin.where("nfdImage") if plugin.nfd_image else plugin.where(),
+                    "bundled node-feature-discovery (devicePlugin.nfdImage)",
+                    f"Application/{plugin.chart_name}",
+                )
+            )
     if config.prefetch is not None:
         image = config.prefetch.image
         ident = users.get(image, "Job/model-prefetch")

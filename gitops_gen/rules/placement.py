@@ -13,7 +13,7 @@ from typing import Any
 
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import Workload
+from gitops_gen.inventory import GPU_RESOURCE_NAMES, Workload, as_map
 from gitops_gen.model import Node
 from gitops_gen.scheduling import tolerates
 from gitops_gen.source import format_path
@@ -45,10 +45,41 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
                 lane.name,
             )
     for workload in ctx.inventory.workloads:
+        yield from _unadvertised(ctx, workload)
         claims = {r: n for r, n in workload.gpu_claims().items() if n}
         if not claims:
             continue
         yield from _check_workload(ctx, workload, claims, runtime_classes)
+
+
+# Resource names a device plugin of that vendor advertises, as gitops-gen renders it:
+# one nvidia.com/gpu per card (MIG devices only with migStrategy mixed; no time-slicing
+# config, so no nvidia.com/gpu.shared), one amd.com/gpu per card.
+_VENDOR_DOMAINS = ("nvidia.com/", "amd.com/")
+
+
+def _advertised(ctx: CheckContext, resource: str) -> bool:
+    if resource in GPU_RESOURCE_NAMES:
+        return True
+    plugin = ctx.repo.config.device_plugin
+    mixed = plugin is not None and plugin.mig_strategy == "mixed"
+    return mixed and resource.startswith("nvidia.com/mig-")
+
+
+def _unadvertised(ctx: CheckContext, workload: Workload) -> Iterator[Hit]:
+    for container in workload.containers():
+        resources = as_map(container.data.get("resources"))
+        names = set(as_map(resources.get("limits"))) | set(as_map(resources.get("requests")))
+        for name in sorted(str(n) for n in names):
+            if name.startswith(_VENDOR_DOMAINS) and not _advertised(ctx, name):
+                yield Hit(
+                    f"requests {name}, which no device plugin here advertises (the rendered "
+                    "plugin offers nvidia.com/gpu, MIG devices only with migStrategy mixed, "
+                    "and amd.com/gpu): the pod stays Pending",
+                    workload.obj.where(*container.path, "resources"),
+                    workload.obj.ident,
+                    workload.obj.lane,
+                )
 
 
 def _check_workload(

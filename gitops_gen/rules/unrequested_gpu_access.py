@@ -4,7 +4,9 @@ The device plugin hands out only the GPUs pods request; a container that reaches
 another way (NVIDIA_VISIBLE_DEVICES=all under the NVIDIA runtime, AMD's /dev/kfd and
 /dev/dri mounted from the host, a privileged container) shares the card with the lane
 that owns it, unaccounted: the lane runs out of VRAM with nothing Pending to show why.
-GPU platform agents (device plugins, feature discovery, DCGM exporters) are exempt.
+GPU platform agents (device plugins, feature discovery, DCGM exporters) are exempt. A pod
+that claims devices through Dynamic Resource Allocation (`resourceClaims`) is reported too:
+gitops-gen deploys device plugins, not a DRA driver.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     for workload in ctx.inventory.workloads:
         nodes = [ctx.repo.nodes[n] for n in workload.landing or workload.candidates]
         lane = ctx.lane_of(workload)
+        if workload.pod.get("resourceClaims"):
+            # Dynamic Resource Allocation hands out devices through a DRA driver, which
+            # gitops-gen does not deploy: the claim stays unallocated (Pending), or, with a
+            # driver, takes the card the device plugin gave a lane.
+            yield Hit(
+                "claims devices through Dynamic Resource Allocation (resourceClaims): no DRA "
+                "driver is deployed, and the device plugin does not account for what it takes",
+                workload.obj.where(*workload.pod_path, "resourceClaims"),
+                workload.obj.ident,
+                lane.name if lane else None,
+            )
         for access in workload.unrequested_gpus():
             if all(access.on(node) <= access.requested for node in nodes):
                 continue  # nothing beyond its request where it can run

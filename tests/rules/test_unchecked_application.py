@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.rules.cases import expect
+from tests.rules.harness import Case, assert_case
+
+RULE = "unchecked-application"
+APP = "manifests/app.yaml"
+REPO_URL = "https://git.example.com/homelab/gpu-gitops.git"
+
+
+def app(source: str, kind: str = "Application") -> dict[str, str]:
+    spec = f"  project: default\n  destination: {{server: https://kubernetes.default.svc, namespace: vllm}}\n  source: {source}\n"
+    if kind == "ApplicationSet":
+        spec = (
+            "  generators: [{list: {elements: [{name: a}]}}]\n  template:\n"
+            "    metadata: {name: x}\n    spec:\n"
+            + "".join("    " + line + "\n" for line in spec.splitlines())
+        )
+    return {
+        "file": APP,
+        "write": f"apiVersion: argoproj.io/v1alpha1\nkind: {kind}\nmetadata: {{name: extra, namespace: argocd}}\nspec:\n{spec}",
+    }
+
+
+CASES = [
+    Case("no-handwritten-applications"),
+    Case(
+        "a-chart-from-elsewhere",
+        edits=(
+            app(
+                "{repoURL: https://otwld.github.io/ollama-helm, chart: ollama, targetRevision: 1.0.0}"
+            ),
+        ),
+        expect=(expect("block", APP, "  source:"),),
+    ),
+    Case(
+        "a-folder-of-this-repo-gitops-gen-does-not-read",
+        edits=(app(f"{{repoURL: {REPO_URL}, path: extra, targetRevision: main}}"),),
+        expect=(expect("block", APP, "  source:"),),
+    ),
+    Case(
+        "another-git-repo",
+        edits=(app("{repoURL: https://git.example.com/other.git, path: ., targetRevision: main}"),),
+        expect=(expect("block", APP, "  source:"),),
+    ),
+    Case(
+        "the-rendered-tree-is-read",
+        edits=(
+            app(f"{{repoURL: {REPO_URL}, path: rendered/homelab/lanes, targetRevision: main}}"),
+        ),
+    ),
+    Case(
+        "an-applicationset-template-counts-too",
+        edits=(app(f"{{repoURL: {REPO_URL}, path: extra}}", kind="ApplicationSet"),),
+        expect=(expect("block", APP, "      source:"),),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_unchecked_application(case: Case, tmp_path: Path) -> None:
+    assert_case(RULE, case, tmp_path)
