@@ -10,6 +10,7 @@ written against; the comment above each says what Kubernetes or Argo CD would do
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,35 @@ def test_a_native_sidecar_gpu_adds_to_the_app_containers(tmp_path: Path) -> None
 
 # --- 5. A CronJob's jobTemplate parallelism runs that many pods -----------------------------
 
+# The pod of a hardened one-GPU Job on the root example's node (CronJob and Job below).
+GPU_JOB_POD = f"""\
+spec:
+  restartPolicy: Never
+  runtimeClassName: nvidia
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  nodeSelector: {{kubernetes.io/hostname: gpu-worker-1}}
+  tolerations:
+    - {{key: workload.ai/dedicated, operator: Exists}}
+  securityContext:
+    runAsNonRoot: true
+    seccompProfile: {{type: RuntimeDefault}}
+  containers:
+    - name: eval
+      image: ghcr.io/example/tool:1.0@{DIGEST}
+      resources:
+        requests: {{cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}}
+        limits: {{cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}}
+      securityContext:
+        allowPrivilegeEscalation: false
+        capabilities: {{drop: [ALL]}}
+"""
+
+
+def indent(text: str, spaces: int) -> str:
+    return textwrap.indent(text, " " * spaces)
+
+
 CRONJOB = f"""\
 apiVersion: batch/v1
 kind: CronJob
@@ -207,27 +237,7 @@ spec:
       parallelism: 2
       completions: 2
       template:
-        spec:
-          restartPolicy: Never
-          runtimeClassName: nvidia
-          automountServiceAccountToken: false
-          enableServiceLinks: false
-          nodeSelector: {{kubernetes.io/hostname: gpu-worker-1}}
-          tolerations:
-            - {{key: workload.ai/dedicated, operator: Exists}}
-          securityContext:
-            runAsNonRoot: true
-            seccompProfile: {{type: RuntimeDefault}}
-          containers:
-            - name: eval
-              image: ghcr.io/example/tool:1.0@{DIGEST}
-              resources:
-                requests: {{cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}}
-                limits: {{cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}}
-              securityContext:
-                allowPrivilegeEscalation: false
-                capabilities: {{drop: [ALL]}}
-"""
+{indent(GPU_JOB_POD, 8)}"""
 
 
 def test_a_cronjob_with_parallel_pods_counts_each_pod(tmp_path: Path) -> None:
@@ -636,27 +646,7 @@ metadata: {{name: eval-once, namespace: vllm}}
 spec:
   suspend: true
   template:
-    spec:
-      restartPolicy: Never
-      runtimeClassName: nvidia
-      automountServiceAccountToken: false
-      enableServiceLinks: false
-      nodeSelector: {{kubernetes.io/hostname: gpu-worker-1}}
-      tolerations:
-        - {{key: workload.ai/dedicated, operator: Exists}}
-      securityContext:
-        runAsNonRoot: true
-        seccompProfile: {{type: RuntimeDefault}}
-      containers:
-        - name: eval
-          image: ghcr.io/example/tool:1.0@{DIGEST}
-          resources:
-            requests: {{cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}}
-            limits: {{cpu: 100m, memory: 128Mi, nvidia.com/gpu: 1}}
-          securityContext:
-            allowPrivilegeEscalation: false
-            capabilities: {{drop: [ALL]}}
-"""
+{indent(GPU_JOB_POD, 4)}"""
 
 
 def test_a_suspended_gpu_job_does_not_claim_the_card(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from gitops_gen import oci
-from tests.conftest import Result, edit
+from tests.conftest import Result, _console_script, edit
 
 REGISTRY_BIN = shutil.which("docker-registry") or shutil.which("registry")
 SKOPEO = shutil.which("skopeo")
@@ -258,7 +258,7 @@ def test_dry_run_writes_nothing(
     env = {**os.environ, oci.INSECURE_ENV: registry.host}
     proc = subprocess.run(
         [
-            *_script(),
+            *_console_script(),
             "pin",
             "--dry-run",
             f"{registry.host}/ggml-org/llama.cpp",
@@ -423,13 +423,6 @@ def token_registry() -> Iterator[TokenRegistry]:
         server.server_close()
 
 
-def _script() -> list[str]:
-    import sys
-
-    script = Path(sys.executable).parent / "gitops-gen"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "gitops_gen"]
-
-
 def _token_repo(cli: Callable[..., Result], tmp_path: Path, host: str) -> Path:
     repo = tmp_path / "repo"
     assert cli("init", str(repo), cwd=tmp_path).code == 0
@@ -437,10 +430,20 @@ def _token_repo(cli: Callable[..., Result], tmp_path: Path, host: str) -> Path:
     return repo
 
 
-def _pin_with_config(repo: Path, host: str, config_dir: Path) -> subprocess.CompletedProcess[str]:
+def _docker_config(tmp_path: Path, auths: dict[str, Any]) -> Path:
+    """A DOCKER_CONFIG folder whose config.json holds `auths`, as `docker login` writes it."""
+    config_dir = tmp_path / "docker"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text(json.dumps({"auths": auths}))
+    return config_dir
+
+
+def _pin_with_config(
+    repo: Path, host: str, config_dir: Path, image: str = "team/app"
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DOCKER_CONFIG": str(config_dir)}
     return subprocess.run(
-        [*_script(), "pin", "--insecure-registry", host, f"{host}/team/app"],
+        [*_console_script(), "pin", "--insecure-registry", host, f"{host}/{image}"],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -454,12 +457,8 @@ def test_bearer_token_flow_with_docker_config_credentials(
 ) -> None:
     host = token_registry.host
     repo = _token_repo(cli, tmp_path, host)
-    config_dir = tmp_path / "docker"
-    config_dir.mkdir()
     auth = base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
-    (config_dir / "config.json").write_text(
-        json.dumps({"auths": {f"http://{host}": {"auth": auth}}})
-    )
+    config_dir = _docker_config(tmp_path, {f"http://{host}": {"auth": auth}})
     proc = _pin_with_config(repo, host, config_dir)
     assert proc.returncode == 0, proc.stderr
     digest = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
@@ -482,20 +481,8 @@ def test_basic_auth_registry_gets_the_docker_config_credentials(
     host = token_registry.host
     repo = _token_repo(cli, tmp_path, host)
     edit(repo / "lanes/main.yaml", f"{host}/team/app:v1", f"{host}/team/basic:v1")
-    config_dir = tmp_path / "docker"
-    config_dir.mkdir()
-    (config_dir / "config.json").write_text(
-        json.dumps({"auths": {host: {"username": USER, "password": SECRET}}})
-    )
-    env = {**os.environ, "DOCKER_CONFIG": str(config_dir)}
-    proc = subprocess.run(
-        [*_script(), "pin", "--insecure-registry", host, f"{host}/team/basic"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    config_dir = _docker_config(tmp_path, {host: {"username": USER, "password": SECRET}})
+    proc = _pin_with_config(repo, host, config_dir, "team/basic")
     assert proc.returncode == 0, proc.stderr
     assert f"image: {host}/team/basic:v1@{BASIC_DIGEST}\n" in (repo / "lanes/main.yaml").read_text()
     basic = "Basic " + base64.b64encode(f"{USER}:{SECRET}".encode()).decode()
@@ -508,10 +495,8 @@ def test_refused_token_is_exit_4_and_never_prints_the_credentials(
 ) -> None:
     host = token_registry.host
     repo = _token_repo(cli, tmp_path, host)
-    config_dir = tmp_path / "docker"
-    config_dir.mkdir()
     wrong = base64.b64encode(f"{USER}:wrong-pa55".encode()).decode()
-    (config_dir / "config.json").write_text(json.dumps({"auths": {host: {"auth": wrong}}}))
+    config_dir = _docker_config(tmp_path, {host: {"auth": wrong}})
     proc = _pin_with_config(repo, host, config_dir)
     assert proc.returncode == 4
     assert f"the token service of {host} answered 401" in proc.stderr
