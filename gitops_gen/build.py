@@ -11,11 +11,6 @@ from gitops_gen.loader import load_repo
 from gitops_gen.model import Repo
 from gitops_gen.render import RenderedTree, render_repo
 
-# Paths of the repo that rendered/ may never be or contain.
-RESERVED_PATHS = frozenset(
-    {"gitops-gen.yaml", "hardware", "lanes", "models.lock.yaml", "manifests", "policies", ".git"}
-)
-
 
 @dataclass(frozen=True)
 class Build:
@@ -24,30 +19,9 @@ class Build:
 
     @property
     def out_dir(self) -> Path:
-        return rendered_dir(self.repo)
-
-
-def rendered_dir(repo: Repo) -> Path:
-    """Where rendered/ goes: inside the repo, never through a link, never a spec path."""
-    config = repo.config
-    assert config.argocd is not None
-    rendered = config.argocd.rendered_path
-    root = repo.root
-    problem = None
-    first = rendered.split("/", 1)[0]
-    if first in RESERVED_PATHS:
-        problem = f"{rendered!r} would put the output on or inside {first}, a spec path"
-    else:
-        walked = root
-        for part in rendered.split("/"):
-            walked = walked / part
-            if walked.is_symlink():
-                problem = f"{walked.relative_to(root).as_posix()} is a link; refused"
-                break
-    if problem is not None:
-        where = config.where("argocd", "renderedPath")
-        raise InputError([Problem(where.file, where.line, "argocd.renderedPath", problem)])
-    return root / rendered
+        """rendered/: the loader has made sure it stays inside the repo."""
+        assert self.repo.config.argocd is not None
+        return self.repo.root / self.repo.config.argocd.rendered_path
 
 
 def build_repo(root: Path, *, validate: bool = True) -> Build:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_gen.build import Build, build_repo, rendered_dir
+from gitops_gen.build import Build, build_repo
 from gitops_gen.checker import CheckContext, as_rule, run_rules
 from gitops_gen.findings import Finding
 from gitops_gen.inventory import build_inventory
@@ -43,7 +43,6 @@ def check_repo(
     made; `base` and `base_policy` (the repo and its policies/ at a pull request's base)
     enable the diff-aware rules."""
     build = build_repo(root, validate=False)
-    rendered_dir(build.repo)  # a renderedPath that render refuses is invalid input here too
     return check_build(
         build, root=root, today=today, overrides=overrides, base=base, base_policy=base_policy
     )

@@ -154,12 +154,14 @@ def render(repo: Path, check: bool) -> None:
 
 
 def render_command(root: Path, *, check: bool, name_files: bool = True) -> int:
-    from gitops_gen.switch import clear_pending_switch, finish_pending_switch, pending_switch
+    from gitops_gen.switch import (
+        clear_pending_switch,
+        finish_pending_switch,
+        refuse_pending_switch,
+    )
 
-    if check and pending_switch(root) is not None:
-        from gitops_gen.switch import refuse_pending_switch
-
-        refuse_pending_switch(root)
+    if check:
+        refuse_pending_switch(root)  # --check writes nothing, so it cannot finish one
     pending = None if check else finish_pending_switch(root)
     if pending is not None:
         click.echo(f"render: finishing the interrupted switch of {', '.join(pending.lanes)}")
@@ -649,7 +651,8 @@ def fit_adhoc(engine: str, size: str | None, vram: str | None, knobs: dict[str, 
     if missing:
         raise GitopsGenError(f"an ad-hoc estimate needs {', '.join(missing)}")
     assert size is not None and vram is not None
-    if _size_bytes(vram) == 0 or _size_bytes(size) == 0:
+    size_bytes, vram_bytes = _size_bytes(size), _size_bytes(vram)
+    if size_bytes == 0 or vram_bytes == 0:
         raise UsageProblem("--size and --vram must be more than 0")
     arch = Architecture(
         layers=knobs["layers"],
@@ -677,7 +680,7 @@ def fit_adhoc(engine: str, size: str | None, vram: str | None, knobs: dict[str, 
         serve.update(ctxSize=knobs["ctx"], kvCacheType=knobs["cache"])
     else:
         serve.update(ctxSize=knobs["ctx"], cacheTypeK=knobs["cache"], cacheTypeV=knobs["cache"])
-    result = estimate(engine, arch, _size_bytes(size), serve, _size_bytes(vram) / MIB)
+    result = estimate(engine, arch, size_bytes, serve, vram_bytes / MIB)
     assert result is not None
     click.echo(
         f"weights {result.weights_mib:.0f} MiB, KV cache {result.kv_cache_mib:.0f} MiB, "

@@ -337,13 +337,13 @@ def _visible_devices(
     return None, ()
 
 
-def host_path(path: str) -> str:
+def normalised_host_path(path: str) -> str:
     """A hostPath as the kubelet mounts it: `//dev/./kfd` is /dev/kfd."""
     return posixpath.normpath("/" + path.lstrip("/"))
 
 
 def _is_amd_device_path(path: str) -> bool:
-    path = host_path(path)
+    path = normalised_host_path(path)
     return path == "/dev" or any(path == p or path.startswith(p + "/") for p in _AMD_DEVICE_PATHS)
 
 

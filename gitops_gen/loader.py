@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 from gitops_gen.engines import managed_flags_in
 from gitops_gen.errors import InputError, Problem
-from gitops_gen.manifests import load_manifests
+from gitops_gen.manifests import MANIFESTS_DIR, load_manifests
 from gitops_gen.model import (
     Architecture,
     ArgoCD,
@@ -111,6 +111,7 @@ def load_repo(root: Path, *, schemas: SpecSchemas | None = None) -> Repo:
 
     if config is None:
         raise InputError(problems)
+    _check_rendered_path(root, config, problems)
     node_map = _unique("node", nodes, problems)
     lane_map = _unique("lane", lanes, problems)
     node_map = {name: _with_cluster(node, config, problems) for name, node in node_map.items()}
@@ -249,6 +250,33 @@ def _tolerations(items: list[Mapping[str, Any]]) -> tuple[Toleration, ...]:
     return tuple(
         Toleration(t["key"], t["operator"], t.get("value"), t.get("effect")) for t in items
     )
+
+
+# Paths of the repo that rendered/ may never be or contain.
+RESERVED_PATHS = frozenset(
+    {CONFIG_FILE, HARDWARE_DIR, LANES_DIR, LOCK_FILE, MANIFESTS_DIR, "policies", ".git"}
+)
+
+
+def _check_rendered_path(root: Path, config: RepoConfig, problems: list[Problem]) -> None:
+    """rendered/ stays inside the repo: never a spec path or inside one, never through a
+    link (render would move the lock aside, or write outside the repo)."""
+    assert config.argocd is not None
+    rendered = config.argocd.rendered_path
+    problem = None
+    first = rendered.split("/", 1)[0]
+    if first in RESERVED_PATHS:
+        problem = f"{rendered!r} would put the output on or inside {first}, a spec path"
+    else:
+        walked = root
+        for part in rendered.split("/"):
+            walked = walked / part
+            if walked.is_symlink():
+                problem = f"{walked.relative_to(root).as_posix()} is a link; refused"
+                break
+    if problem is not None:
+        where = config.where("argocd", "renderedPath")
+        problems.append(Problem(where.file, where.line, "argocd.renderedPath", problem))
 
 
 def _device_plugin(doc: SourceDoc, plugin: Mapping[str, Any], *, vendor: str) -> DevicePlugin:

@@ -15,8 +15,7 @@ from typing import Any
 
 from gitops_gen.checker import CheckContext
 from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import Workload, as_list, as_map
-from gitops_gen.inventory import host_path as normalised
+from gitops_gen.inventory import Workload, as_list, as_map, normalised_host_path
 from gitops_gen.scheduling import DEVICE_PLUGIN_SOCKETS, device_plugin_of
 
 ID = "pod-hardening"
@@ -63,7 +62,7 @@ def _problems(
         host_path = as_map(volume.get("hostPath")).get("path") if isinstance(volume, dict) else None
         if host_path is None:
             continue
-        path = normalised(str(host_path))
+        path = normalised_host_path(str(host_path))
         if not any(path == a or path.startswith(a + "/") for a in allowed):
             yield (
                 (
