@@ -325,15 +325,16 @@ def check_command(
     fail_on: str = "warn",
 ) -> int:
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import BaseUnloadable, load_at, policy_at
+    from gitops_gen.gitbase import BaseUnloadable, specs_and_policy_at
     from gitops_gen.reports import LaneState, Report, render_report
     from gitops_gen.reports import text as text_report
     from gitops_gen.rules import REGISTRY
 
     base_blind = False
     try:
-        base = load_at(root, base_ref) if base_ref is not None else None
-        base_policy = policy_at(root, base_ref) if base_ref is not None else None
+        base, base_policy = (
+            specs_and_policy_at(root, base_ref) if base_ref is not None else (None, None)
+        )
     except BaseUnloadable as exc:
         # Check the change on its own; being blind to what it changes is a warning.
         click.echo(
@@ -904,15 +905,15 @@ def diff_command(
     root: Path, base_ref: str, *, fmt: str, exit_code: bool, output: Path | None
 ) -> int:
     from gitops_gen.check import rule_options
-    from gitops_gen.gitbase import build_at, policy_at
+    from gitops_gen.gitbase import build_and_policy_at
     from gitops_gen.policy import load_policy
     from gitops_gen.prdiff import pull_request_diff, render_json, render_markdown, render_text
     from gitops_gen.schema import SpecSchemas
 
-    before = build_at(root, base_ref)
+    before, base_policy = build_and_policy_at(root, base_ref)
     after = build_repo(root)
     policies = (
-        policy_at(root, base_ref),
+        base_policy,
         load_policy(root, schemas=SpecSchemas(), rule_options=rule_options()),
     )
     diff = pull_request_diff(base_ref, before, after, policies=policies)

@@ -54,18 +54,28 @@ def load_at(root: Path, ref: str) -> Repo:
 def policy_at(root: Path, ref: str) -> Policy:
     """policies/ at `ref` (the packaged defaults where it had none): what policy-weakened
     and the PR diff compare."""
-    from gitops_gen.check import rule_options
-
-    return _at(
-        root,
-        ref,
-        lambda base: load_policy(base, schemas=SpecSchemas(), rule_options=rule_options()),
-    )
+    return _at(root, ref, _policy)
 
 
 def build_at(root: Path, ref: str) -> Build:
     """The repo at `ref`, rendered in memory (not validated): what `diff` compares."""
     return _at(root, ref, lambda base: build_repo(base, validate=False))
+
+
+def specs_and_policy_at(root: Path, ref: str) -> tuple[Repo, Policy]:
+    """`load_at` and `policy_at` from one extraction of `ref` (what `check --base` reads)."""
+    return _at(root, ref, lambda base: (load_repo(base), _policy(base)))
+
+
+def build_and_policy_at(root: Path, ref: str) -> tuple[Build, Policy]:
+    """`build_at` and `policy_at` from one extraction of `ref` (what `diff` reads)."""
+    return _at(root, ref, lambda base: (build_repo(base, validate=False), _policy(base)))
+
+
+def _policy(base: Path) -> Policy:
+    from gitops_gen.check import rule_options
+
+    return load_policy(base, schemas=SpecSchemas(), rule_options=rule_options())
 
 
 def _at(root: Path, ref: str, read: Callable[[Path], T]) -> T:
