@@ -184,6 +184,11 @@ class Taint:
     value: str | None
     effect: str
 
+    def __str__(self) -> str:
+        """As kubectl writes it: `key=value:Effect` (`key:Effect` without a value)."""
+        value = f"={self.value}" if self.value else ""
+        return f"{self.key}{value}:{self.effect}"
+
 
 @dataclass(frozen=True)
 class ModelCache:

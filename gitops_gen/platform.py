@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from gitops_gen.model import DevicePlugin, Node, RepoConfig, Taint
+from gitops_gen.model import DevicePlugin, Node, RepoConfig
 from gitops_gen.scheduling import term_matches, tolerates, toleration_dict, toleration_for
 
 # Tolerations the DaemonSet controller adds to every DaemonSet pod (node conditions).
@@ -200,18 +200,13 @@ def node_labels(node: Node) -> dict[str, str]:
     return {**KUBELET_LABELS, **node.labels, "kubernetes.io/hostname": node.hostname}
 
 
-def _shown(taint: Taint) -> str:
-    value = f"={taint.value}" if taint.value else ""
-    return f"{taint.key}{value}:{taint.effect}"
-
-
 def why_not(placement: PodPlacement, node: Node, labels: Mapping[str, str]) -> list[str]:
     """Why `placement`'s pods cannot run on `node` (empty: they can)."""
     reasons = []
     tolerations = (*placement.tolerations, *DAEMONSET_TOLERATIONS)
     for taint in node.taints:
         if taint.effect in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
-            reasons.append(f"does not tolerate taint {_shown(taint)}")
+            reasons.append(f"does not tolerate taint {taint}")
     missing = {k: v for k, v in placement.node_selector.items() if labels.get(k) != str(v)}
     if missing:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(missing.items()))

@@ -127,13 +127,8 @@ def _check_workload(
         if taint.effect in ("NoSchedule", "NoExecute") and not tolerates(
             pod.get("tolerations") or [], taint
         ):
-            shown = (
-                f"{taint.key}={taint.value}:{taint.effect}"
-                if taint.value
-                else f"{taint.key}:{taint.effect}"
-            )
             yield Hit(
-                f"does not tolerate taint {shown} of node {node.name}",
+                f"does not tolerate taint {taint} of node {node.name}",
                 at("node", "tolerations"),
                 obj.ident,
                 lane_name,
