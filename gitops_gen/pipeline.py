@@ -1,27 +1,15 @@
-"""The render pipeline from a repo root to validated output: load, plan, render, validate."""
+"""The stages composed: a repo root to validated output (load, plan, render, validate)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from gitops_gen.check.validation import KubeSchemas
 from gitops_gen.errors import InputError, Problem
-from gitops_gen.kube import KubeSchemas
-from gitops_gen.loader import load_repo
-from gitops_gen.model import Repo
-from gitops_gen.render import RenderedTree, render_repo
-
-
-@dataclass(frozen=True)
-class Build:
-    repo: Repo
-    tree: RenderedTree
-
-    @property
-    def out_dir(self) -> Path:
-        """rendered/: the loader has made sure it stays inside the repo."""
-        assert self.repo.config.argocd is not None
-        return self.repo.root / self.repo.config.argocd.rendered_path
+from gitops_gen.render import Build, render
+from gitops_gen.render.templating import RenderedTree
+from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.model import Repo
 
 
 def build_repo(root: Path, *, validate: bool = True) -> Build:
@@ -31,10 +19,10 @@ def build_repo(root: Path, *, validate: bool = True) -> Build:
 
 
 def build_loaded(repo: Repo, *, validate: bool = True) -> Build:
-    tree = render_repo(repo)
+    build = render(repo)
     if validate:
-        validate_tree(repo, tree)
-    return Build(repo=repo, tree=tree)
+        validate_tree(repo, build.tree)
+    return build
 
 
 def validate_tree(repo: Repo, tree: RenderedTree) -> None:

@@ -298,7 +298,7 @@ def test_random_mutations_never_crash(tmp_path: Path) -> None:
 
     from gitops_gen.check import check_repo
     from gitops_gen.errors import GitopsGenError
-    from gitops_gen.source import read_yaml
+    from gitops_gen.specs.source import read_yaml
     from tests.conftest import ROOT, copy_repo
     from tests.test_fastschema import _mutate
 
@@ -326,7 +326,7 @@ def test_a_huge_list_is_refused_before_it_is_parsed(
     at 1.7 GB: the text is bounded before the YAML parser ever sees it."""
     import yaml
 
-    from gitops_gen.loader import load_repo
+    from gitops_gen.specs.loader import load_repo
 
     lane = example / "lanes" / "qwen36-35b-gguf-fast.yaml"
     lane.write_text(lane.read_text() + "x: [" + ",".join("1" for _ in range(20_000_000)) + "]\n")
@@ -355,7 +355,7 @@ def test_a_huge_list_is_refused_before_it_is_parsed(
 
 
 def test_a_file_over_the_size_bound_is_not_read(example: Path) -> None:
-    from gitops_gen.loader import load_repo
+    from gitops_gen.specs.loader import load_repo
 
     lane = example / "lanes" / "qwen36-35b-gguf-fast.yaml"
     lane.write_text(lane.read_text() + "#" + "x" * (17 * 1024 * 1024) + "\n")
@@ -367,7 +367,7 @@ def test_a_file_over_the_size_bound_is_not_read(example: Path) -> None:
 
 
 def test_deep_nesting_is_one_line(example: Path) -> None:
-    from gitops_gen.loader import load_repo
+    from gitops_gen.specs.loader import load_repo
 
     lane = example / "lanes" / "qwen36-35b-gguf-fast.yaml"
     lane.write_text(lane.read_text() + "x: " + "[" * 500 + "]" * 500 + "\n")
@@ -531,7 +531,7 @@ def test_valid_manifest_files_load(
     (example / rel).write_text(text)
     result = cli("check", cwd=example)
     assert result.code != 2, result.err
-    from gitops_gen.loader import load_repo
+    from gitops_gen.specs.loader import load_repo
 
     names = [m.data["metadata"]["name"] for m in load_repo(example).manifests]
     expected = [] if rel.endswith((".md", "old/tool.yaml")) else ["tool"]
@@ -541,8 +541,8 @@ def test_valid_manifest_files_load(
 def test_manifests_are_read_as_their_application_syncs_them() -> None:
     """The loader reads manifests/ without recursing because the rendered Application
     does not recurse either; if plan.py ever changes that, the loader must follow."""
-    from gitops_gen.build import build_repo
-    from gitops_gen.manifests import ARGOCD_MANIFEST_SUFFIXES
+    from gitops_gen.pipeline import build_repo
+    from gitops_gen.specs.manifests import ARGOCD_MANIFEST_SUFFIXES
     from tests.conftest import ROOT
 
     tree = build_repo(ROOT / "examples" / "lab-48gb-comfyui").tree

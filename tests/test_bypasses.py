@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from gitops_gen.findings import Finding, Severity
+from gitops_gen.check.findings import Finding, Severity
 from tests.rules.cases import FAST, NO_GPU_REQUEST, NODE, RUNNING, SIDECAR, replace, sidecar
 from tests.rules.harness import Case, run
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from gitops_gen import __version__
-from gitops_gen.schema import SCHEMA_FILES
-from gitops_gen.source import read_yaml
+from gitops_gen.specs.schema import SCHEMA_FILES
+from gitops_gen.specs.source import read_yaml
 from tests.conftest import ROOT, Result
 
 

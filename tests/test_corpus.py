@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_gen.findings import Finding
+from gitops_gen.check.findings import Finding
 from tests.rules.harness import BASELINE, corpus_cases, of_rule, resolve, run
 
 CORPUS = corpus_cases(Path(__file__).parent / "corpus")

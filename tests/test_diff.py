@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from gitops_gen.build import build_repo
-from gitops_gen.gitbase import build_at
-from gitops_gen.prdiff import COMMENT_LIMIT, pull_request_diff, render_markdown
+from gitops_gen.pipeline import build_repo
+from gitops_gen.pr.base import build_at
+from gitops_gen.pr.report import COMMENT_LIMIT, pull_request_diff, render_markdown
 from tests.conftest import ROOT, Result, copy_repo, edit
 from tests.rules.harness import git_commit
 

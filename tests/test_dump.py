@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from gitops_gen.dump import RenderedYAMLError, dump_yaml, load_rendered, load_yaml
+from gitops_gen.render.emitter import RenderedYAMLError, dump_yaml, load_rendered
+from gitops_gen.specs.source import load_yaml
 
 TRICKY = [
     "",

@@ -10,13 +10,13 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gitops_gen.fastschema import Unsupported, compile_local, format_checker
-from gitops_gen.kube import KubeSchemas
-from gitops_gen.loader import load_repo
-from gitops_gen.quantity import quantity_format
-from gitops_gen.render import render_repo
-from gitops_gen.schema import FORMATS, SCHEMA_FILES, schema_text
-from gitops_gen.source import read_yaml
+from gitops_gen.check.validation import KubeSchemas
+from gitops_gen.render.templating import render_repo
+from gitops_gen.specs.fastschema import Unsupported, compile_local, format_checker
+from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.quantity import quantity_format
+from gitops_gen.specs.schema import FORMATS, SCHEMA_FILES, schema_text
+from gitops_gen.specs.source import read_yaml
 from tests.conftest import ROOT
 
 POOL: list[Any] = [

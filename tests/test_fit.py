@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from gitops_gen.dump import load_yaml
 from gitops_gen.fit import (
     MIB,
     VLLM_CUDA_GRAPHS_GIB,
@@ -17,7 +16,8 @@ from gitops_gen.fit import (
     vllm_activation,
     vllm_version,
 )
-from gitops_gen.model import Architecture
+from gitops_gen.specs.model import Architecture
+from gitops_gen.specs.source import load_yaml
 from tests.conftest import ROOT
 
 CALIBRATION = load_yaml((ROOT / "tests" / "data" / "fit-calibration.yaml").read_text())
@@ -195,7 +195,7 @@ def test_evidence_applies_at_the_context_it_was_measured_at() -> None:
     from dataclasses import replace
 
     from gitops_gen.fit import fit_lane
-    from gitops_gen.loader import load_repo
+    from gitops_gen.specs.loader import load_repo
 
     repo = load_repo(ROOT)
     lane = repo.lanes["qwen36-35b-gguf-fast"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_gen.dump import load_yaml
+from gitops_gen.specs.source import load_yaml
 from tests.conftest import ROOT
 
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 
-from gitops_gen.dump import load_yaml
 from gitops_gen.errors import InputError
-from gitops_gen.loader import load_repo
-from gitops_gen.render import render_repo
-from gitops_gen.source import read_yaml
+from gitops_gen.render.templating import render_repo
+from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.source import load_yaml, read_yaml
 from tests.conftest import ROOT, copy_repo
 
 PAYLOADS = [

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_gen.dump import load_yaml
+from gitops_gen.specs.source import load_yaml
 from tests.conftest import Result
 from tests.test_lock import REV, write_gguf
 from tests.test_pin import Registry, init_repo, needs_registry, push_init_images, registry

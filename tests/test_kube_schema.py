@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gitops_gen.kube import KubeSchemas, supported_versions
-from gitops_gen.loader import load_repo
-from gitops_gen.render import render_repo
-from gitops_gen.source import format_path
+from gitops_gen.check.validation import KubeSchemas, supported_versions
+from gitops_gen.render.templating import render_repo
+from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.source import format_path
 from tests.conftest import ROOT
 
 REPOS = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())]
@@ -210,7 +210,13 @@ def test_every_tightening_applies_to_the_bundled_definitions() -> None:
     """A renamed definition would drop its check in silence; every one must be found."""
     import json
 
-    from gitops_gen.kube import API_ENUMS, POD_TEMPLATES, QUANTITY, _bundled_schemas, tighten
+    from gitops_gen.check.validation import (
+        API_ENUMS,
+        POD_TEMPLATES,
+        QUANTITY,
+        _bundled_schemas,
+        tighten,
+    )
 
     for version in ("1.35", *supported_versions()[-1:]):
         path = _bundled_schemas() / f"v{version}.0-local-strict" / "_definitions.json"

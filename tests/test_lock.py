@@ -13,7 +13,7 @@ import gguf
 import numpy as np
 import pytest
 
-from gitops_gen.dump import load_yaml
+from gitops_gen.specs.source import load_yaml
 from tests.conftest import Result
 
 REV = "0123456789abcdef0123456789abcdef01234567"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import gitops_gen.rules as rules_package
-from gitops_gen.checker import as_rule
-from gitops_gen.findings import Severity
-from gitops_gen.rules import REGISTRY
+import gitops_gen.check.rules as rules_package
+from gitops_gen.check.engine import as_rule
+from gitops_gen.check.findings import Severity
+from gitops_gen.check.rules import REGISTRY
 from tests.conftest import ROOT
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(rules_package.__path__))

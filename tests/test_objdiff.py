@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from gitops_gen.objdiff import MISSING, diff_objects
+from gitops_gen.pr.objdiff import MISSING, diff_objects
 from tests.conftest import Result, edit
 from tests.rules.harness import git_commit
 

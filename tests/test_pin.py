@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from gitops_gen import oci
+from gitops_gen.lock import oci
 from tests.conftest import Result, _console_script, edit
 
 REGISTRY_BIN = shutil.which("docker-registry") or shutil.which("registry")

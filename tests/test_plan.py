@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from gitops_gen.loader import load_repo
-from gitops_gen.model import Taint
-from gitops_gen.plan import k8s_name, parse_image, plan_lane, tolerations_for
+from gitops_gen.render.plan import k8s_name, parse_image, plan_lane, tolerations_for
+from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.model import Taint
 from tests.conftest import ROOT
 
 
@@ -95,7 +95,7 @@ def test_ollama_lane_is_configured_through_its_environment() -> None:
 
 
 def test_amd_lanes_get_the_groups_owning_the_device_nodes() -> None:
-    from gitops_gen.plan import plan_repo
+    from gitops_gen.render.plan import plan_repo
 
     repo = load_repo(ROOT / "examples" / "mixed-nvidia-amd")
     by_path = {p.path: p.values for p in plan_repo(repo)}

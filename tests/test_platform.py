@@ -13,28 +13,28 @@ from pathlib import Path
 
 import pytest
 
-from gitops_gen.build import build_repo
-from gitops_gen.model import Node, Taint
-from gitops_gen.platform import (
+from gitops_gen.pipeline import build_repo
+from gitops_gen.render.platform import (
     chart_facts,
     helm_merge,
     placements,
     schedule_platform,
 )
+from gitops_gen.specs.model import Node, Taint
 from tests.conftest import ROOT
 
 EXAMPLES = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())]
 
 
 def _node(name: str, labels: dict[str, str], taints: tuple[Taint, ...] = ()) -> Node:
-    from gitops_gen.model import Gpu
+    from gitops_gen.specs.model import Gpu
 
     gpu = Gpu("nvidia", "h100-sxm-80gb", 2, 81559, "9.0", None, True)
     return Node(doc=None, name=name, labels=labels, taints=taints, gpus=(gpu,))  # type: ignore[arg-type]
 
 
 def _plugin(chart: str = "nvidia-device-plugin", vendor: str = "nvidia"):  # type: ignore[no-untyped-def]
-    from gitops_gen.model import DevicePlugin
+    from gitops_gen.specs.model import DevicePlugin
 
     return DevicePlugin(doc=None, vendor=vendor, chart_name=chart, chart_version="0.19.2")  # type: ignore[arg-type]
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from gitops_gen.quantity import is_quantity, parse_quantity, quantity_format
+from gitops_gen.specs.quantity import is_quantity, parse_quantity, quantity_format
 
 # (text, exact value): every form ParseQuantity accepts.
 VALID = [

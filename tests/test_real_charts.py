@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gitops_gen.build import build_repo
-from gitops_gen.model import Node
-from gitops_gen.platform import chart_facts, node_labels, placements, why_not
+from gitops_gen.pipeline import build_repo
+from gitops_gen.render.platform import chart_facts, node_labels, placements, why_not
+from gitops_gen.specs.model import Node
 from tests.conftest import ROOT
 
 CHARTS = os.environ.get("GITOPS_GEN_CHARTS")

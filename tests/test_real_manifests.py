@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gitops_gen.check import check_repo
-from gitops_gen.findings import Finding
+from gitops_gen.check.findings import Finding
 from tests.conftest import ROOT, copy_repo
 from tests.rules.harness import BASELINE, TODAY
 

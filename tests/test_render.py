@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from gitops_gen.dump import load_yaml
-from gitops_gen.loader import load_repo
-from gitops_gen.render import RenderedTree, render_repo
+from gitops_gen.render.templating import RenderedTree, render_repo
+from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.source import load_yaml
 from tests.conftest import ROOT, copy_repo
 
 

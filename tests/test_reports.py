@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from gitops_gen.checker import as_rule
-from gitops_gen.findings import Finding, Severity
-from gitops_gen.reports import FORMAT_NAMES, LaneState, Report, render_report
-from gitops_gen.rules import REGISTRY
+from gitops_gen.check.engine import as_rule
+from gitops_gen.check.findings import Finding, Severity
+from gitops_gen.check.reports import FORMAT_NAMES, LaneState, Report, render_report
+from gitops_gen.check.rules import REGISTRY
 from tests.conftest import ROOT, Result, copy_repo, edit
 
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from gitops_gen.errors import InputError
-from gitops_gen.source import parse_yaml
+from gitops_gen.specs.source import parse_yaml
 
 
 def test_every_key_and_item_keeps_its_line() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gitops_gen.dump import load_yaml
+from gitops_gen.specs.source import load_yaml
 from tests.conftest import Result, edit
 
 FAST = "lanes/qwen36-35b-gguf-fast.yaml"
@@ -91,8 +91,8 @@ def test_failure_while_writing_restores_the_lane_files(
     example_rendered: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import gitops_gen.switch as switch_module
-    from gitops_gen.build import build_repo
-    from gitops_gen.preflight import find_lane, switch_plan
+    from gitops_gen.pipeline import build_repo
+    from gitops_gen.switch.preflight import find_lane, switch_plan
 
     before = _files(example_rendered)
     built = build_repo(example_rendered)
@@ -130,7 +130,7 @@ def test_flow_style_lane_file_is_edited_semantically(
 ) -> None:
     import json
 
-    from gitops_gen.source import read_yaml
+    from gitops_gen.specs.source import read_yaml
 
     deep = example_rendered / "lanes/qwen36-27b-deep.yaml"
     data = read_yaml(example_rendered, "lanes/qwen36-27b-deep.yaml").data
@@ -219,7 +219,7 @@ def test_flow_style_lane_keeps_its_layout_and_comments(
 ) -> None:
     deep = example_rendered / "lanes/qwen36-27b-deep.yaml"
     text = deep.read_text()
-    from gitops_gen.source import read_yaml
+    from gitops_gen.specs.source import read_yaml
 
     data = read_yaml(example_rendered, "lanes/qwen36-27b-deep.yaml").data
     data["evidence"] = {"gpuModel": "rtx-pro-4000-blackwell-sff", "date": "2026-06-01"}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gitops_gen.checker import engine_version
-from gitops_gen.loader import load_repo
-from gitops_gen.versions import image_tag, in_range, same_version, version_from_image
+from gitops_gen.check.engine import engine_version
+from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.versions import image_tag, in_range, same_version, version_from_image
 from tests.conftest import ROOT, copy_repo, edit
 
 DIGEST = "@sha256:" + "a" * 64

@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_gen.build import Build, build_repo
-from gitops_gen.checker import CheckContext, as_rule, run_rules
-from gitops_gen.findings import Finding
-from gitops_gen.inventory import build_inventory
-from gitops_gen.kube import KubeSchemas
-from gitops_gen.model import Repo
-from gitops_gen.policy import Policy, load_policy
-from gitops_gen.rules import REGISTRY
-from gitops_gen.schema import SpecSchemas
+from gitops_gen.check.engine import CheckContext, as_rule, run_rules
+from gitops_gen.check.findings import Finding
+from gitops_gen.check.inventory import build_inventory
+from gitops_gen.check.policy import Policy, load_policy
+from gitops_gen.check.rules import REGISTRY
+from gitops_gen.check.validation import KubeSchemas
+from gitops_gen.render import Build, render
+from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.model import Repo
+from gitops_gen.specs.schema import SpecSchemas
 
 
 def rule_options() -> dict[str, dict[str, Any]]:
@@ -42,7 +43,7 @@ def check_repo(
     """Check the repo at `root`; `overrides` (lane -> active) checks a switch before it is
     made; `base` and `base_policy` (the repo and its policies/ at a pull request's base)
     enable the diff-aware rules."""
-    build = build_repo(root, validate=False)
+    build = render(load_repo(root))
     return check_build(
         build, root=root, today=today, overrides=overrides, base=base, base_policy=base_policy
     )

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol, cast
 
-from gitops_gen.findings import Finding, Hit, Severity
-from gitops_gen.inventory import Inventory, Workload
-from gitops_gen.kube import KubeSchemas
-from gitops_gen.model import Gpu, Lane, Node, Repo
-from gitops_gen.policy import Policy
-from gitops_gen.render import RenderedTree
-from gitops_gen.versions import tags_name_engine, version_from_image
+from gitops_gen.check.findings import Finding, Hit, Severity
+from gitops_gen.check.inventory import Inventory, Workload
+from gitops_gen.check.policy import Policy
+from gitops_gen.check.validation import KubeSchemas
+from gitops_gen.render.templating import RenderedTree
+from gitops_gen.specs.model import Gpu, Lane, Node, Repo
+from gitops_gen.specs.versions import tags_name_engine, version_from_image
 
 
 class Rule(Protocol):

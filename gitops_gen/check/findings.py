@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from gitops_gen.errors import EXIT_BLOCK, EXIT_PASS, EXIT_WARN
-from gitops_gen.model import Location
+from gitops_gen.specs.model import Location
 
 
 class Severity(enum.IntEnum):

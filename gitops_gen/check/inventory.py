@@ -11,23 +11,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_gen.model import GPU_RESOURCES, Location, Node, Repo
-from gitops_gen.quantity import parse_quantity
-from gitops_gen.render import RenderedTree
-from gitops_gen.scheduling import admitted, agent_vendor, is_pinned, tolerates_node
-from gitops_gen.source import KeyPath, SourceDoc
+from gitops_gen.render.scheduling import admitted, agent_vendor, is_pinned, tolerates_node
+from gitops_gen.render.templating import RenderedTree
+from gitops_gen.specs.manifests import POD_PATHS
+from gitops_gen.specs.model import GPU_RESOURCES, Location, Node, Repo
+from gitops_gen.specs.quantity import parse_quantity
+from gitops_gen.specs.source import KeyPath, SourceDoc
 
-# Where the pod spec sits in each workload kind.
-POD_PATHS: Mapping[str, KeyPath] = {
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "Pod": ("spec",),
-}
 GPU_RESOURCE_NAMES = frozenset(GPU_RESOURCES.values())
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from gitops_gen.errors import InputError, Problem
-from gitops_gen.model import Spec
-from gitops_gen.schema import SpecSchemas
-from gitops_gen.source import SourceDoc, parse_yaml, read_yaml
+from gitops_gen.specs.model import Spec
+from gitops_gen.specs.schema import SpecSchemas
+from gitops_gen.specs.source import SourceDoc, parse_yaml, read_yaml
 
 POLICY_DIR = "policies"
 

@@ -24,15 +24,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from gitops_gen.fastschema import (
+from gitops_gen.specs.fastschema import (
     Predicate,
     SchemaCompiler,
     Unsupported,
     compile_local,
     format_checker,
 )
-from gitops_gen.quantity import QUANTITY_HINT, quantity_format
-from gitops_gen.source import format_path
+from gitops_gen.specs.quantity import QUANTITY_HINT, quantity_format
+from gitops_gen.specs.source import format_path
 
 # Kinds Kubernetes itself does not define; gitops-gen ships their schemas.
 _OWN_SCHEMAS = {

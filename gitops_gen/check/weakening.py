@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from gitops_gen.model import Location
-from gitops_gen.policy import (
+from gitops_gen.check.policy import (
     CORE_RULES,
     MAX_WAIVER_DAYS,
     POLICY_DIR,
@@ -21,6 +20,7 @@ from gitops_gen.policy import (
     Policy,
     Waiver,
 )
+from gitops_gen.specs.model import Location
 
 LIFETIME_RULE = "waiver-expired"
 LIFETIME_OPTION = "maxLifetimeDays"
@@ -59,8 +59,8 @@ def _key(waiver: Waiver) -> tuple[str, str | None, str | None]:
 
 def default_severities() -> dict[str, str]:
     """Rule id -> its default severity (note, warn or block)."""
-    from gitops_gen.checker import as_rule
-    from gitops_gen.rules import REGISTRY  # a rule imports this module
+    from gitops_gen.check.engine import as_rule
+    from gitops_gen.check.rules import REGISTRY  # a rule imports this module
 
     return {as_rule(m).ID: as_rule(m).SEVERITY.label.lower() for m in REGISTRY}
 

@@ -12,8 +12,8 @@ from typing import Any
 import click
 
 from gitops_gen import __version__
-from gitops_gen.build import build_repo
-from gitops_gen.checker import as_rule
+from gitops_gen.check.engine import as_rule
+from gitops_gen.check.findings import exit_code
 from gitops_gen.errors import (
     EXIT_BROKEN_PIPE,
     EXIT_ENVIRONMENT,
@@ -26,9 +26,9 @@ from gitops_gen.errors import (
     UsageProblem,
     describe_os_error,
 )
-from gitops_gen.findings import exit_code
-from gitops_gen.schema import SCHEMA_FILES, schema_text
-from gitops_gen.writer import compare_tree, write_tree
+from gitops_gen.pipeline import build_repo
+from gitops_gen.render.writer import compare_tree, write_tree
+from gitops_gen.specs.schema import SCHEMA_FILES, schema_text
 
 EXIT_INTERNAL = 3
 
@@ -325,10 +325,10 @@ def check_command(
     fail_on: str = "warn",
 ) -> int:
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import BaseUnloadable, specs_and_policy_at
-    from gitops_gen.reports import LaneState, Report, render_report
-    from gitops_gen.reports import text as text_report
-    from gitops_gen.rules import REGISTRY
+    from gitops_gen.check.reports import LaneState, Report, render_report
+    from gitops_gen.check.reports import text as text_report
+    from gitops_gen.check.rules import REGISTRY
+    from gitops_gen.pr.base import BaseUnloadable, specs_and_policy_at
 
     base_blind = False
     try:
@@ -384,7 +384,7 @@ def rules_cmd(fmt: str) -> None:
 
 
 def rules_command(fmt: str) -> int:
-    from gitops_gen.rules import REGISTRY
+    from gitops_gen.check.rules import REGISTRY
 
     rules = [as_rule(module) for module in REGISTRY]
     if fmt == "markdown":
@@ -407,7 +407,7 @@ def explain(rule_id: str) -> None:
 
 
 def explain_command(rule_id: str) -> int:
-    from gitops_gen.rules import REGISTRY
+    from gitops_gen.check.rules import REGISTRY
 
     rules = {as_rule(m).ID: as_rule(m) for m in REGISTRY}
     rule = rules.get(rule_id)
@@ -443,7 +443,7 @@ def preflight_cmd(repo: Path, lane: str, fmt: str, today: str | None) -> None:
 
 
 def preflight_command(root: Path, name: str, *, fmt: str, today: dt.date | None) -> int:
-    from gitops_gen.preflight import preflight, render_json, render_text
+    from gitops_gen.switch.preflight import preflight, render_json, render_text
 
     result = preflight(root, name, today=today)
     click.echo(render_json(result) if fmt == "json" else render_text(result), nl=False)
@@ -465,8 +465,8 @@ def switch_command(
     root: Path, name: str, *, force: bool, dry_run: bool, today: dt.date | None
 ) -> int:
     from gitops_gen.errors import EXIT_BLOCK, EXIT_WARN
-    from gitops_gen.preflight import preflight, render_text
     from gitops_gen.switch import apply_switch, plan_switch
+    from gitops_gen.switch.preflight import preflight, render_text
 
     pre = preflight(root, name, today=today)
     click.echo(render_text(pre), nl=False)
@@ -586,8 +586,8 @@ def _bar(share: float, width: int = 20) -> str:
 
 def fit_command(root: Path, names: tuple[str, ...]) -> int:
     from gitops_gen.fit import fit_lane
-    from gitops_gen.loader import load_repo
-    from gitops_gen.preflight import find_lane
+    from gitops_gen.specs.loader import load_repo
+    from gitops_gen.switch.preflight import find_lane
 
     repo = load_repo(root)
     lanes = [find_lane(repo, n) for n in names] or list(repo.lanes.values())
@@ -636,7 +636,7 @@ def fit_command(root: Path, names: tuple[str, ...]) -> int:
 
 def fit_adhoc(engine: str, size: str | None, vram: str | None, knobs: dict[str, Any]) -> int:
     from gitops_gen.fit import MIB, estimate
-    from gitops_gen.model import Architecture
+    from gitops_gen.specs.model import Architecture
 
     missing = [
         name
@@ -726,7 +726,7 @@ def lock_add_command(root: Path, path: Path, *, name: str | None, source: str | 
     import re as _re
 
     from gitops_gen import lock
-    from gitops_gen.loader import CONFIG_FILE
+    from gitops_gen.specs.loader import CONFIG_FILE
 
     if not (root / CONFIG_FILE).is_file():
         # Never leave a stray models.lock.yaml in whatever folder this ran in.
@@ -831,8 +831,8 @@ def pin_command(
     refresh: bool,
     insecure: tuple[str, ...] = (),
 ) -> int:
-    from gitops_gen import oci, pin
-    from gitops_gen.loader import load_repo
+    from gitops_gen.lock import oci, pin
+    from gitops_gen.specs.loader import load_repo
 
     repo = load_repo(root)
     plan = pin.plan_pins(pin.image_sites(repo), images, refresh=refresh)
@@ -905,10 +905,10 @@ def diff_command(
     root: Path, base_ref: str, *, fmt: str, exit_code: bool, output: Path | None
 ) -> int:
     from gitops_gen.check import rule_options
-    from gitops_gen.gitbase import build_and_policy_at
-    from gitops_gen.policy import load_policy
-    from gitops_gen.prdiff import pull_request_diff, render_json, render_markdown, render_text
-    from gitops_gen.schema import SpecSchemas
+    from gitops_gen.check.policy import load_policy
+    from gitops_gen.pr.base import build_and_policy_at
+    from gitops_gen.pr.report import pull_request_diff, render_json, render_markdown, render_text
+    from gitops_gen.specs.schema import SpecSchemas
 
     before, base_policy = build_and_policy_at(root, base_ref)
     after = build_repo(root)

@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_gen.engines import flash_attn
-from gitops_gen.model import Architecture, Gpu, Lane, ModelLock
+from gitops_gen.specs.engines import flash_attn
+from gitops_gen.specs.model import Architecture, Gpu, Lane, ModelLock
 
 MIB = 2**20
 GIB = 2**30

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from gitops_gen.errors import GitopsGenError, InputError
-from gitops_gen.loader import LOCK_FILE
-from gitops_gen.schema import SpecSchemas
-from gitops_gen.source import parse_yaml
-from gitops_gen.writer import write_file_atomic
+from gitops_gen.render.writer import write_file_atomic
+from gitops_gen.specs.loader import LOCK_FILE
+from gitops_gen.specs.schema import SpecSchemas
+from gitops_gen.specs.source import parse_yaml
 
 CHUNK = 8 * 2**20
 _SPLIT = re.compile(r"^(?P<stem>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$")
@@ -69,8 +69,8 @@ def default_name(path: Path) -> str:
 def waiting_models(root: Path) -> list[str]:
     """Model names that lanes use and the lock does not hold yet: absent, or an entry
     with no sha256 at all (the placeholder `gitops-gen init` writes)."""
-    from gitops_gen.loader import LANES_DIR, spec_files
-    from gitops_gen.source import read_yaml
+    from gitops_gen.specs.loader import LANES_DIR, spec_files
+    from gitops_gen.specs.source import read_yaml
 
     def data(relpath: str) -> Any:
         try:
@@ -100,8 +100,8 @@ def _has_checksums(entry: Any) -> bool:
 
 def lanes_using(root: Path, name: str) -> list[str]:
     """Lane files whose `model:` is `name`."""
-    from gitops_gen.loader import LANES_DIR, spec_files
-    from gitops_gen.source import read_yaml
+    from gitops_gen.specs.loader import LANES_DIR, spec_files
+    from gitops_gen.specs.source import read_yaml
 
     found = []
     for relpath in spec_files(root, LANES_DIR):
@@ -379,8 +379,8 @@ def check_lock_file(root: Path) -> None:
     """Refuse, before any hashing or writing, a models.lock.yaml that is not a valid lock
     (broken YAML, the wrong types): one line per problem with its file:line."""
     from gitops_gen.errors import InputError
-    from gitops_gen.schema import SpecSchemas
-    from gitops_gen.source import read_yaml
+    from gitops_gen.specs.schema import SpecSchemas
+    from gitops_gen.specs.source import read_yaml
 
     if not (root / LOCK_FILE).exists():
         return

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from gitops_gen.errors import GitopsGenError
-from gitops_gen.model import Repo, Spec
-from gitops_gen.oci import BadReference, Reference, RegistryError, parse_reference
-from gitops_gen.source import KeyPath, parse_yaml_documents
-from gitops_gen.writer import write_file_atomic
+from gitops_gen.lock.oci import BadReference, Reference, RegistryError, parse_reference
+from gitops_gen.render.writer import write_file_atomic
+from gitops_gen.specs.model import Repo, Spec
+from gitops_gen.specs.source import KeyPath, parse_yaml_documents
 
 PINNED = re.compile(r"@sha256:[0-9a-f]{64}\Z")
 # An image reference inside a line: not preceded or followed by more reference characters.

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from gitops_gen.build import Build, build_repo
+from gitops_gen.check.policy import Policy, load_policy
 from gitops_gen.errors import GitopsGenError, InputError
-from gitops_gen.loader import load_repo
-from gitops_gen.model import Repo
-from gitops_gen.policy import Policy, load_policy
-from gitops_gen.schema import SpecSchemas
+from gitops_gen.pipeline import build_repo
+from gitops_gen.render import Build
+from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.model import Repo
+from gitops_gen.specs.schema import SpecSchemas
 
 T = TypeVar("T")
 

@@ -15,13 +15,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_gen.build import Build
-from gitops_gen.dump import dump_yaml
+from gitops_gen.check.policy import Policy
+from gitops_gen.check.weakening import Weakening, weakenings
 from gitops_gen.fit import fit_lane
-from gitops_gen.model import Repo
-from gitops_gen.objdiff import MISSING, ObjectChange, ObjectDiff, diff_objects
-from gitops_gen.policy import Policy
-from gitops_gen.weakening import Weakening, weakenings
+from gitops_gen.pr.objdiff import MISSING, ObjectChange, ObjectDiff, diff_objects
+from gitops_gen.render import Build
+from gitops_gen.render.emitter import dump_yaml
+from gitops_gen.specs.model import Repo
 
 COMMENT_LIMIT = 65_000
 MARKER = "<!-- gitops-gen diff -->"

@@ -17,8 +17,7 @@ from typing import Any
 
 import yaml
 
-# libyaml's C loader for reading; the pure-Python one gives the same data, slower.
-YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from gitops_gen.specs.source import YAML_LOADER
 
 # Plain-safe: starts with a letter, '/' or '_' (never a digit, sign, dot or indicator, so
 # never a number in any YAML version), no ': ' or ' #', no leading/trailing space.
@@ -146,10 +145,6 @@ def dump_yaml(data: Any) -> str:
         _emit_value("", data, "", out)
         out[0] = out[0].lstrip()
     return "\n".join(out) + "\n"
-
-
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=YAML_LOADER)
 
 
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")

@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_gen.dump import dump_yaml
-from gitops_gen.engines import launch, model_path
-from gitops_gen.model import (
+from gitops_gen.render.emitter import dump_yaml
+from gitops_gen.render.platform import chart_facts, plugin_values
+from gitops_gen.render.scheduling import toleration_for
+from gitops_gen.specs.engines import launch, model_path
+from gitops_gen.specs.model import (
     GPU_RESOURCES,
     DevicePlugin,
     Gateway,
@@ -26,8 +28,6 @@ from gitops_gen.model import (
     Repo,
     RepoConfig,
 )
-from gitops_gen.platform import chart_facts, plugin_values
-from gitops_gen.scheduling import toleration_for
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gitops-gen"}
 

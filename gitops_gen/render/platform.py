@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from gitops_gen.model import DevicePlugin, Node, RepoConfig
-from gitops_gen.scheduling import term_matches, tolerates, toleration_dict, toleration_for
+from gitops_gen.render.scheduling import term_matches, tolerates, toleration_dict, toleration_for
+from gitops_gen.specs.model import DevicePlugin, Node, RepoConfig
 
 # Tolerations the DaemonSet controller adds to every DaemonSet pod (node conditions).
 DAEMONSET_TOLERATIONS: tuple[Mapping[str, str], ...] = (
@@ -62,7 +62,7 @@ class ChartFacts:
 @functools.cache
 def chart_facts() -> Mapping[str, ChartFacts]:
     """The known device-plugin charts, by chart name (packaged data, read once)."""
-    from gitops_gen.dump import load_yaml
+    from gitops_gen.specs.source import load_yaml
 
     text = (
         resources.files("gitops_gen")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gitops_gen.model import Node, RepoConfig, Taint, Toleration
+from gitops_gen.specs.model import Node, RepoConfig, Taint, Toleration
 
 # An image path containing one of these runs a GPU platform agent: it must see the GPUs
 # to serve them (the device plugin, feature discovery, metrics exporters).

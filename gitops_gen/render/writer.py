@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitops_gen.errors import EnvironmentProblem, GitopsGenError
-from gitops_gen.render import HEADER_PREFIX
+from gitops_gen.render.templating import HEADER_PREFIX
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_gen.model import Lane, ModelLock, Node
+from gitops_gen.specs.model import Lane, ModelLock, Node
 
 DEFAULT_PORTS = {"llamacpp": 8080, "vllm": 8000, "ollama": 11434}
 

@@ -10,10 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from gitops_gen.engines import managed_flags_in
 from gitops_gen.errors import InputError, Problem
-from gitops_gen.manifests import MANIFESTS_DIR, load_manifests
-from gitops_gen.model import (
+from gitops_gen.specs.engines import managed_flags_in
+from gitops_gen.specs.manifests import MANIFESTS_DIR, load_manifests
+from gitops_gen.specs.model import (
     Architecture,
     ArgoCD,
     Cluster,
@@ -38,8 +38,8 @@ from gitops_gen.model import (
     Taint,
     Toleration,
 )
-from gitops_gen.schema import SpecSchemas
-from gitops_gen.source import SourceDoc, read_yaml
+from gitops_gen.specs.schema import SpecSchemas
+from gitops_gen.specs.source import SourceDoc, read_yaml
 
 CONFIG_FILE = "gitops-gen.yaml"
 LOCK_FILE = "models.lock.yaml"

@@ -12,15 +12,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from gitops_gen.errors import InputError, Problem
-from gitops_gen.inventory import POD_PATHS
-from gitops_gen.model import Manifest, RepoConfig
-from gitops_gen.source import KeyPath, SourceDoc, parse_yaml_documents, read_text
+from gitops_gen.specs.model import Manifest, RepoConfig
+from gitops_gen.specs.source import KeyPath, SourceDoc, parse_yaml_documents, read_text
 
+# Where the pod spec sits in each workload kind.
+POD_PATHS: Mapping[str, KeyPath] = {
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Pod": ("spec",),
+}
 MANIFESTS_DIR = "manifests"
 # The file names Argo CD's directory source reads (its manifest-file pattern).
 ARGOCD_MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".jsonnet")

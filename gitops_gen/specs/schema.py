@@ -10,9 +10,9 @@ from importlib import resources
 from typing import Any
 
 from gitops_gen.errors import Problem
-from gitops_gen.fastschema import Predicate, Unsupported, compile_local, format_checker
-from gitops_gen.quantity import quantity_format
-from gitops_gen.source import KeyPath, SourceDoc
+from gitops_gen.specs.fastschema import Predicate, Unsupported, compile_local, format_checker
+from gitops_gen.specs.quantity import quantity_format
+from gitops_gen.specs.source import KeyPath, SourceDoc
 
 # kind -> packaged schema file. The kind names are what `gitops-gen schema KIND` takes.
 SCHEMA_FILES = {

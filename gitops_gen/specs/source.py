@@ -14,8 +14,16 @@ from typing import Any
 
 import yaml
 
-from gitops_gen.dump import YAML_LOADER as _Loader
 from gitops_gen.errors import InputError, Problem
+
+# libyaml's C loader for reading; the pure-Python one gives the same data, slower.
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """Plain data from trusted YAML text (our own output, packaged defaults)."""
+    return yaml.load(text, Loader=YAML_LOADER)
+
 
 KeyPath = tuple[str | int, ...]
 
@@ -195,7 +203,7 @@ def parse_yaml_documents(text: str, *, file: str) -> list[SourceDoc]:
             ]
         )
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes = list(yaml.compose_all(text, Loader=YAML_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from gitops_gen.build import Build, build_loaded
-from gitops_gen.dump import load_yaml
 from gitops_gen.errors import GitopsGenError
-from gitops_gen.model import Lane, Repo
-from gitops_gen.source import parse_yaml
-from gitops_gen.writer import TreeDiff, compare_tree, write_file_atomic, write_tree
+from gitops_gen.pipeline import build_loaded
+from gitops_gen.render import Build
+from gitops_gen.render.writer import TreeDiff, compare_tree, write_file_atomic, write_tree
+from gitops_gen.specs.model import Lane, Repo
+from gitops_gen.specs.source import load_yaml, parse_yaml
 
 _ACTIVE_LINE = re.compile(r"^(?P<pre>\s*active\s*:\s*)(?P<value>[^\s#]+)(?P<post>\s*(?:#.*)?)$")
 # `active: <bool>` inside a flow mapping (`{name: x, active: false, ...}`) on one line.

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitops_gen.build import Build, build_repo
 from gitops_gen.check import check_build
-from gitops_gen.checker import as_rule, engine_version
+from gitops_gen.check.engine import as_rule, engine_version
+from gitops_gen.check.findings import Finding, exit_code
+from gitops_gen.check.rules import REGISTRY
 from gitops_gen.errors import GitopsGenError
-from gitops_gen.findings import Finding, exit_code
 from gitops_gen.fit import LaneFit, fit_lane
-from gitops_gen.model import Lane, Repo
-from gitops_gen.rules import REGISTRY
+from gitops_gen.pipeline import build_repo
+from gitops_gen.render import Build
+from gitops_gen.specs.model import Lane, Repo
 
 
 class UnknownLaneError(GitopsGenError):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gitops_gen.check import check_repo
-from gitops_gen.findings import Finding
+from gitops_gen.check.findings import Finding
 from tests.conftest import ROOT, copy_repo
 
 TODAY = dt.date(2026, 11, 24)
@@ -31,7 +31,7 @@ class Case:
 
 
 def corpus_cases(directory: Path) -> dict[str, Case]:
-    from gitops_gen.dump import load_yaml
+    from gitops_gen.specs.source import load_yaml
 
     cases = {}
     for path in sorted(directory.glob("*.yaml")):
@@ -94,7 +94,7 @@ def git_commit(repo: Path, message: str) -> None:
 
 
 def run(case: Case, tmp_path: Path) -> tuple[Path, list[Finding]]:
-    from gitops_gen.gitbase import load_at, policy_at
+    from gitops_gen.pr.base import load_at, policy_at
 
     repo = prepare(case, tmp_path)
     base = load_at(repo, "HEAD") if case.base else None

@@ -143,7 +143,7 @@ def test_the_same_bumps_in_two_commits_pass(tmp_path: Path) -> None:
     import subprocess
 
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import load_at
+    from gitops_gen.pr.base import load_at
     from tests.rules.harness import TODAY, prepare
 
     repo = prepare(Case("first", base=True, edits=(CHART,)), tmp_path)
@@ -174,7 +174,7 @@ def test_message_says_what_moved(tmp_path: Path) -> None:
 
 def _two_commits(tmp_path: Path, base_edits: tuple, head_edits: tuple) -> list[str]:
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import load_at
+    from gitops_gen.pr.base import load_at
     from tests.rules.harness import TODAY, prepare
 
     repo = prepare(Case("base", edits=base_edits), tmp_path)

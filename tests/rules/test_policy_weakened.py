@@ -135,7 +135,7 @@ def test_messages_name_the_rule_and_what_changed(tmp_path: Path) -> None:
 def test_an_old_weakening_of_a_core_rule_still_shows(tmp_path: Path) -> None:
     """Merged long ago is no reason to stop saying it: a present state, not a change."""
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import load_at, policy_at
+    from gitops_gen.pr.base import load_at, policy_at
     from tests.rules.harness import TODAY
 
     repo = prepare(Case("c", edits=(CORE_OFF,)), tmp_path)
@@ -156,7 +156,7 @@ def test_a_waiver_extended_in_this_change(tmp_path: Path) -> None:
     text = (repo / WAIVERS).read_text()
     (repo / WAIVERS).write_text(text.replace("2026-12-31", "2027-01-31"))
     from gitops_gen.check import check_repo
-    from gitops_gen.gitbase import load_at, policy_at
+    from gitops_gen.pr.base import load_at, policy_at
     from tests.rules.harness import TODAY
 
     findings = check_repo(

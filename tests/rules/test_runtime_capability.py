@@ -193,10 +193,10 @@ def test_rule(case: Case, tmp_path: Path) -> None:
 
 
 def test_every_packaged_gate_cites_its_source() -> None:
-    from gitops_gen.policy import load_policy
-    from gitops_gen.rules import REGISTRY
-    from gitops_gen.rules.runtime_capability import gate_source
-    from gitops_gen.schema import SpecSchemas
+    from gitops_gen.check.policy import load_policy
+    from gitops_gen.check.rules import REGISTRY
+    from gitops_gen.check.rules.runtime_capability import gate_source
+    from gitops_gen.specs.schema import SpecSchemas
     from tests.conftest import ROOT
 
     for root in (ROOT, ROOT / "examples" / "h100x2-tp2"):  # policies/ and the defaults

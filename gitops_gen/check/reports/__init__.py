@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gitops_gen import __version__
-from gitops_gen.checker import Rule
-from gitops_gen.findings import Finding, Severity, decision
+from gitops_gen.check.engine import Rule
+from gitops_gen.check.findings import Finding, Severity, decision
 
 # Findings that head every report: a gate weakened must be the first thing a reviewer reads.
 HEADLINE_RULES = ("policy-weakened",)
@@ -71,7 +71,7 @@ class Report:
 
 
 def _formats() -> dict[str, Callable[[Report], str]]:
-    from gitops_gen.reports import github, json_report, markdown, sarif, text
+    from gitops_gen.check.reports import github, json_report, markdown, sarif, text
 
     return {
         "text": text.render,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gitops_gen.findings import Severity
-from gitops_gen.reports import Report
+from gitops_gen.check.findings import Severity
+from gitops_gen.check.reports import Report
 
 COMMANDS = {Severity.BLOCK: "error", Severity.WARN: "warning", Severity.NOTE: "notice"}
 

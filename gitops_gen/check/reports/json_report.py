@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from gitops_gen.findings import exit_code
-from gitops_gen.reports import Report
+from gitops_gen.check.findings import exit_code
+from gitops_gen.check.reports import Report
 
 
 def render(report: Report) -> str:

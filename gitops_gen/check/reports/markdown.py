@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gitops_gen.findings import Severity
-from gitops_gen.reports import Report
+from gitops_gen.check.findings import Severity
+from gitops_gen.check.reports import Report
 
 ICONS = {"PASS": ":white_check_mark:", "WARN": ":warning:", "BLOCK": ":x:"}
 TAGS = {Severity.BLOCK: "BLOCK", Severity.WARN: "WARN", Severity.NOTE: "NOTE"}

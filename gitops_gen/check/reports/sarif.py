@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gitops_gen.findings import Severity
-from gitops_gen.reports import Report
+from gitops_gen.check.findings import Severity
+from gitops_gen.check.reports import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.BLOCK: "error", Severity.WARN: "warning", Severity.NOTE: "note"}

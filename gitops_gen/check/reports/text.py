@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gitops_gen.findings import Finding
-from gitops_gen.reports import HEADLINE_RULES, Report
+from gitops_gen.check.findings import Finding
+from gitops_gen.check.reports import HEADLINE_RULES, Report
 
 
 def _finding_lines(finding: Finding) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from gitops_gen.rules import (
+from gitops_gen.check.rules import (
     amd_device_groups,
     context_ceiling,
     cpu_memory_budget,

@@ -11,10 +11,10 @@ from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import Workload
-from gitops_gen.quantity import format_cpu, format_memory, parse_quantity
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.inventory import Workload
+from gitops_gen.specs.quantity import format_cpu, format_memory, parse_quantity
 
 ID = "cpu-memory-budget"
 SEVERITY = Severity.BLOCK

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.versions import same_version, tags_name_engine, version_from_image
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.specs.versions import same_version, tags_name_engine, version_from_image
 
 ID = "engine-version-tag"
 SEVERITY = Severity.BLOCK

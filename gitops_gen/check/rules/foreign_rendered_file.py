@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.manifests import ARGOCD_MANIFEST_SUFFIXES
-from gitops_gen.model import Location
-from gitops_gen.writer import scan_tree
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.render.writer import scan_tree
+from gitops_gen.specs.manifests import ARGOCD_MANIFEST_SUFFIXES
+from gitops_gen.specs.model import Location
 
 ID = "foreign-rendered-file"
 SEVERITY = Severity.BLOCK

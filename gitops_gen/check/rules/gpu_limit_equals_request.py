@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import as_map, gpu_count, is_gpu_resource
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.inventory import as_map, gpu_count, is_gpu_resource
 
 ID = "gpu-limit-equals-request"
 SEVERITY = Severity.BLOCK

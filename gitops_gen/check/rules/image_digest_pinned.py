@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.model import Location
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.specs.model import Location
 
 ID = "image-digest-pinned"
 SEVERITY = Severity.BLOCK

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext, engine_version
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.model import Lane
-from gitops_gen.policy import BrokenProfile
-from gitops_gen.versions import in_range
+from gitops_gen.check.engine import CheckContext, engine_version
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.policy import BrokenProfile
+from gitops_gen.specs.model import Lane
+from gitops_gen.specs.versions import in_range
 
 ID = "known-broken"
 SEVERITY = Severity.BLOCK

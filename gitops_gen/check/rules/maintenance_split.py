@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import POD_PATHS, get
-from gitops_gen.model import DevicePlugin, Lane, Location, Node, Repo
-from gitops_gen.plan import plan_device_plugin_values, plan_lane
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.inventory import get
+from gitops_gen.render.plan import plan_device_plugin_values, plan_lane
+from gitops_gen.specs.manifests import POD_PATHS
+from gitops_gen.specs.model import DevicePlugin, Lane, Location, Node, Repo
 
 ID = "maintenance-split"
 SEVERITY = Severity.BLOCK

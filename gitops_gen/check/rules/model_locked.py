@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
 
 ID = "model-locked"
 SEVERITY = Severity.BLOCK

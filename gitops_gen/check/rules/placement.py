@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import GPU_RESOURCE_NAMES, Workload, as_map
-from gitops_gen.model import Node
-from gitops_gen.scheduling import tolerates
-from gitops_gen.source import format_path
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.inventory import GPU_RESOURCE_NAMES, Workload, as_map
+from gitops_gen.render.scheduling import tolerates
+from gitops_gen.specs.model import Node
+from gitops_gen.specs.source import format_path
 
 ID = "placement"
 SEVERITY = Severity.BLOCK

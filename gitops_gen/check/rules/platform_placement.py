@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import get
-from gitops_gen.model import DevicePlugin, Node
-from gitops_gen.platform import chart_facts, gpu_nodes, schedule_platform
-from gitops_gen.scheduling import device_plugin_of
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.inventory import get
+from gitops_gen.render.platform import chart_facts, gpu_nodes, schedule_platform
+from gitops_gen.render.scheduling import device_plugin_of
+from gitops_gen.specs.model import DevicePlugin, Node
 
 ID = "platform-placement"
 SEVERITY = Severity.BLOCK

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import Workload, as_list, as_map, normalised_host_path
-from gitops_gen.scheduling import DEVICE_PLUGIN_SOCKETS, device_plugin_of
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.inventory import Workload, as_list, as_map, normalised_host_path
+from gitops_gen.render.scheduling import DEVICE_PLUGIN_SOCKETS, device_plugin_of
 
 ID = "pod-hardening"
 SEVERITY = Severity.BLOCK

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext, engine_version
-from gitops_gen.engines import flash_attn
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.model import Gpu, Lane, Location, ModelLock, Node
-from gitops_gen.policy import Gate
-from gitops_gen.versions import in_range, version_from_image
+from gitops_gen.check.engine import CheckContext, engine_version
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.policy import Gate
+from gitops_gen.specs.engines import flash_attn
+from gitops_gen.specs.model import Gpu, Lane, Location, ModelLock, Node
+from gitops_gen.specs.versions import in_range, version_from_image
 
 ID = "runtime-capability"
 SEVERITY = Severity.BLOCK

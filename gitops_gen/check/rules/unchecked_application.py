@@ -13,10 +13,10 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.inventory import as_list, as_map, get
-from gitops_gen.scheduling import device_plugin_of
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.inventory import as_list, as_map, get
+from gitops_gen.render.scheduling import device_plugin_of
 
 ID = "unchecked-application"
 SEVERITY = Severity.BLOCK

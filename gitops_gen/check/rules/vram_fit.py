@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
 from gitops_gen.fit import fit_lane
 
 ID = "vram-fit"

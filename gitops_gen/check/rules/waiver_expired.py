@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from gitops_gen.checker import CheckContext
-from gitops_gen.findings import Hit, Severity
-from gitops_gen.policy import MAX_WAIVER_DAYS
+from gitops_gen.check.engine import CheckContext
+from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.policy import MAX_WAIVER_DAYS
 
 ID = "waiver-expired"
 SEVERITY = Severity.BLOCK

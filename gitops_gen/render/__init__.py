@@ -1,0 +1,26 @@
+"""Render: a loaded repo to the objects and bytes of rendered/ (plan, templates, emitter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitops_gen.render.templating import RenderedTree, render_repo
+from gitops_gen.specs.model import Repo
+
+
+@dataclass(frozen=True)
+class Build:
+    repo: Repo
+    tree: RenderedTree
+
+    @property
+    def out_dir(self) -> Path:
+        """rendered/: the loader has made sure it stays inside the repo."""
+        assert self.repo.config.argocd is not None
+        return self.repo.root / self.repo.config.argocd.rendered_path
+
+
+def render(repo: Repo) -> Build:
+    """The stage's entry: every planned file rendered, nothing validated or written."""
+    return Build(repo=repo, tree=render_repo(repo))
