@@ -125,3 +125,10 @@ def test_render_names_the_files_it_changed_and_says_to_stage_them(
         "  removed  rendered/homelab/lanes/gone.yaml",
         "stage them with the specs: git add rendered/",
     ]
+
+
+def test_schema_kinds_on_the_command_line_are_the_packaged_schemas() -> None:
+    from gitops_gen.cli.render import SPEC_KINDS
+    from gitops_gen.specs.schema import SCHEMA_FILES
+
+    assert SPEC_KINDS == sorted(SCHEMA_FILES)
