@@ -131,4 +131,4 @@ def test_schema_kinds_on_the_command_line_are_the_packaged_schemas() -> None:
     from gitops_gen.cli.render import SPEC_KINDS
     from gitops_gen.specs.schema import SCHEMA_FILES
 
-    assert SPEC_KINDS == sorted(SCHEMA_FILES)
+    assert sorted(SCHEMA_FILES) == SPEC_KINDS

@@ -3,16 +3,28 @@ and its determinism (the same bytes whatever the file order)."""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
+from jinja2.sandbox import SandboxedEnvironment
 from syrupy.assertion import SnapshotAssertion
 
-from gitops_gen.render.templating import RenderedTree, render_repo
+from gitops_gen.errors import TemplateError
+from gitops_gen.render.emitter import load_rendered
+from gitops_gen.render.plan import PlannedFile, plan_repo
+from gitops_gen.render.templating import (
+    RenderedTree,
+    TemplateRenderer,
+    _load_template,
+    render_repo,
+)
 from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.model import Location
 from gitops_gen.specs.source import load_yaml
 from tests.conftest import ROOT, copy_repo
 
@@ -308,3 +320,82 @@ def test_output_is_byte_identical_whatever_the_input_order(
         k: body(v) for k, v in tree.files.items()
     }
     assert render_repo(load_repo(repo)).files == other.files
+
+
+# The renderer parses each shape of a template's output once and builds every object of
+# that shape from its values' JSON. These pin that the objects are what the rendered text
+# itself parses to, and that anything else still goes through the strict text parser.
+
+
+def _renderer(**templates: str) -> TemplateRenderer:
+    return TemplateRenderer(loader=jinja2.DictLoader(templates))
+
+
+def _planned(template: str, **values: Any) -> PlannedFile:
+    return PlannedFile("c/x.yaml", Location("lanes/x.yaml", 1), values, template)
+
+
+@pytest.mark.parametrize("name", ["", *EXAMPLES])
+def test_every_rendered_object_is_what_its_text_parses_to(name: str) -> None:
+    repo = load_repo(ROOT / "examples" / name if name else ROOT)
+    renderer = TemplateRenderer()
+    env = SandboxedEnvironment(
+        loader=jinja2.FunctionLoader(_load_template),
+        undefined=jinja2.StrictUndefined,
+        finalize=lambda value: json.dumps(value, ensure_ascii=True, allow_nan=False),
+        keep_trailing_newline=True,
+    )
+    for planned in plan_repo(repo):
+        if planned.template is not None:
+            text = env.get_template(planned.template).render(v=planned.values)
+            assert renderer.render(planned) == load_rendered(text), planned.path
+
+
+def test_a_shape_is_parsed_once_however_many_objects_have_it(monkeypatch) -> None:
+    from gitops_gen.render import templating
+
+    parsed: list[str] = []
+    real = templating.load_rendered
+
+    def counting(text: str) -> Any:
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(templating, "load_rendered", counting)
+    renderer = _renderer(t="kind: A\nname: {{ v.name }}\nlabels: {{ v.labels }}\n")
+    objects = [
+        renderer.render(_planned("t", name=f"lane-{i}", labels={"i": str(i), "x": [i, None]}))
+        for i in range(50)
+    ]
+    assert len(parsed) == 1
+    assert objects[7] == {"kind": "A", "name": "lane-7", "labels": {"i": "7", "x": [7, None]}}
+
+
+def test_a_number_in_exponent_form_stays_a_number() -> None:
+    # JSON writes 1e-05 without a dot; YAML 1.1 reads that text as a string, so the old
+    # text round trip turned a float value into a string.
+    assert load_rendered("x: " + json.dumps(1e-05)) == {"x": "1e-05"}
+    data = _renderer(t="kind: A\nx: {{ v.x }}\n").render(_planned("t", x=1e-05))
+    assert data == {"kind": "A", "x": 1e-05}
+    assert isinstance(data["x"], float)
+
+
+def test_a_value_used_as_a_key_is_read_from_the_text() -> None:
+    renderer = _renderer(t="kind: A\n{{ v.key }}: 1\n")
+    assert renderer.render(_planned("t", key="a: b")) == {"kind": "A", "a: b": 1}
+    with pytest.raises(TemplateError, match="duplicate key 'kind'"):
+        renderer.render(_planned("t", key="kind"))
+
+
+def test_a_value_inside_a_string_is_read_from_the_text() -> None:
+    # The JSON text lands inside the quotes, as the template wrote it: invalid YAML.
+    renderer = _renderer(t='kind: A\nx: "pre-{{ v.s }}"\n')
+    with pytest.raises(TemplateError, match="produced invalid YAML"):
+        renderer.render(_planned("t", s="abc"))
+
+
+def test_a_template_cannot_hold_the_slot_characters() -> None:
+    with pytest.raises(TemplateError, match="reserved for value slots"):
+        TemplateRenderer(
+            loader=jinja2.FunctionLoader(lambda name: "kind: A\nx: \ue0000\ue001\n")
+        ).render(_planned("t"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -60,10 +61,13 @@ def _scalar(value: Any) -> str:
     if isinstance(value, float):
         return _float(value)
     if isinstance(value, str):
-        if _plain(value):
-            return value
-        return json.dumps(value, ensure_ascii=True)
+        return _string(value)
     raise TypeError(f"cannot emit {type(value).__name__} as YAML")
+
+
+@lru_cache(maxsize=1 << 16)  # keys and most values repeat from object to object
+def _string(value: str) -> str:
+    return value if _plain(value) else json.dumps(value, ensure_ascii=True)
 
 
 def _float(value: float) -> str:

@@ -2,15 +2,18 @@
 
 Every `{{ expression }}` is JSON-encoded by the environment's finalize hook, so a spec
 string (newlines, `: `, `#`, `{{`, quotes) always lands as one quoted scalar and can
-never add or change a key. The rendered text is then parsed back and dumped by the one
-deterministic dumper, which also proves every template produced valid YAML.
+never add or change a key. Each distinct shape of a template's output is parsed once,
+strictly, which also proves every template produces valid YAML; objects are then built
+from their values' JSON and dumped by the one deterministic dumper.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
@@ -47,14 +50,76 @@ class RenderedObject:
 
 @dataclass(frozen=True)
 class RenderedTree:
-    files: Mapping[str, str]
+    """The output: every file of rendered/ as data, in plan order, and the objects in them.
+
+    A file's bytes are emitted when first asked for: `check` reads the objects and never
+    pays for the text it does not write.
+    """
+
+    documents: Mapping[str, tuple[str, Any]]  # path -> (spec file it comes from, data)
     objects: tuple[RenderedObject, ...]
 
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(self.documents)
 
-def _quote(value: Any) -> str:
-    if isinstance(value, jinja2.Undefined):
-        value._fail_with_undefined_error()
-    return json.dumps(value, ensure_ascii=True, allow_nan=False)
+    @cached_property
+    def files(self) -> Mapping[str, str]:
+        return {
+            path: HEADER.format(origin=origin) + dump_yaml(data)
+            for path, (origin, data) in self.documents.items()
+        }
+
+
+# Where each `{{ }}` value goes, in the template's own output: a private-use character
+# pair no template writes, and a plain scalar wherever a YAML value may stand.
+_SLOT = "\ue000{}\ue001"
+_SLOT_TEXT = re.compile("\ue000([0-9]+)\ue001")
+_SLOT_SCALAR = re.compile("\ue000([0-9]+)\ue001\\Z")
+_SLOT_JSON = re.compile(r'"\\ue000([0-9]+)\\ue001"')  # a slot as json.dumps writes it
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """One shape of a template's output (its text with every value still a slot), as
+    JSON text cut at the slots: an object of this shape is its fragments joined with the
+    values' JSON, read by the C JSON parser. No value is ever parsed as YAML."""
+
+    fragments: tuple[str, ...]
+    order: tuple[int, ...]  # the slot that goes after fragments[i]
+
+    def fill(self, values: list[str]) -> Any:
+        parts = [self.fragments[0]]
+        for index, fragment in zip(self.order, self.fragments[1:], strict=True):
+            parts.append(values[index])
+            parts.append(fragment)
+        return json.loads("".join(parts))
+
+
+def _shape(skeleton: str) -> _Shape | None:
+    """The shape of a template's output, or None when it must be read as text: it is not
+    valid YAML, or a value sits elsewhere than as a whole value (a key, part of a string),
+    where its JSON text and YAML could read differently."""
+    try:
+        data = load_rendered(skeleton)
+    except (yaml.YAMLError, RenderedYAMLError):
+        return None
+    if not _slots_are_whole_values(data):
+        return None
+    parts = _SLOT_JSON.split(json.dumps(data, ensure_ascii=True, allow_nan=True))
+    return _Shape(tuple(parts[0::2]), tuple(int(i) for i in parts[1::2]))
+
+
+def _slots_are_whole_values(data: Any) -> bool:
+    if isinstance(data, str):
+        return "\ue000" not in data or bool(_SLOT_SCALAR.match(data))
+    if isinstance(data, dict):
+        return all(
+            "\ue000" not in key and _slots_are_whole_values(value) for key, value in data.items()
+        )
+    if isinstance(data, list):
+        return all(_slots_are_whole_values(item) for item in data)
+    return True
 
 
 def _load_template(name: str) -> str | None:
@@ -66,32 +131,73 @@ def _load_template(name: str) -> str | None:
         return None
 
 
-def template_environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        loader=jinja2.FunctionLoader(_load_template),
-        undefined=jinja2.StrictUndefined,
-        finalize=_quote,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=False,
-    )
+class _NoSlotCharacters(jinja2.BaseLoader):
+    """Refuses a template that writes the slot characters itself (read once per template)."""
+
+    def __init__(self, inner: jinja2.BaseLoader) -> None:
+        self.inner = inner
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source = self.inner.get_source(environment, template)
+        if "\ue000" in source[0] or "\ue001" in source[0]:
+            raise TemplateError(f"templates/{template}: holds a character reserved for value slots")
+        return source
 
 
-def _render_template(env: SandboxedEnvironment, planned: PlannedFile) -> Any:
-    name = planned.template or ""
-    try:
-        text = env.get_template(name).render(v=planned.values)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"templates/{name}:{exc.lineno}: {exc.message}") from None
-    except jinja2.TemplateError as exc:
-        line = _template_line(exc)
-        raise TemplateError(f"templates/{name}:{line}: {exc} (rendering {planned.path})") from None
-    try:
-        return load_rendered(text)
-    except (yaml.YAMLError, RenderedYAMLError) as exc:
-        raise TemplateError(
-            f"templates/{name}: produced invalid YAML for {planned.path}: {exc}"
-        ) from None
+class TemplateRenderer:
+    """Renders planned files through the sandboxed templates, remembering each shape.
+
+    Every `{{ expression }}` goes through the finalize hook, which JSON-encodes the value
+    and leaves a slot in the text. A shape is parsed (strictly: no duplicate keys,
+    anchors, aliases or tags) once; every output of that shape is then built from the
+    values' JSON text, which is exactly the text the template would have held there.
+    """
+
+    def __init__(self, loader: jinja2.BaseLoader | None = None) -> None:
+        self._values: list[str] = []
+        self._shapes: dict[str, _Shape | None] = {}
+        self.environment = SandboxedEnvironment(
+            loader=_NoSlotCharacters(loader or jinja2.FunctionLoader(_load_template)),
+            undefined=jinja2.StrictUndefined,
+            finalize=self._slot,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=False,
+        )
+
+    def _slot(self, value: Any) -> str:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        self._values.append(json.dumps(value, ensure_ascii=True, allow_nan=False))
+        return _SLOT.format(len(self._values) - 1)
+
+    def render(self, planned: PlannedFile) -> Any:
+        name = planned.template or ""
+        self._values = []
+        try:
+            skeleton = self.environment.get_template(name).render(v=planned.values)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"templates/{name}:{exc.lineno}: {exc.message}") from None
+        except jinja2.TemplateError as exc:
+            line = _template_line(exc)
+            raise TemplateError(
+                f"templates/{name}:{line}: {exc} (rendering {planned.path})"
+            ) from None
+        values = self._values
+        if skeleton not in self._shapes:
+            self._shapes[skeleton] = _shape(skeleton)
+        shape = self._shapes[skeleton]
+        if shape is not None:
+            return shape.fill(values)
+        text = _SLOT_TEXT.sub(lambda m: values[int(m.group(1))], skeleton)
+        try:
+            return load_rendered(text)
+        except (yaml.YAMLError, RenderedYAMLError) as exc:
+            raise TemplateError(
+                f"templates/{name}: produced invalid YAML for {planned.path}: {exc}"
+            ) from None
 
 
 def _template_line(exc: BaseException) -> int:
@@ -106,19 +212,19 @@ def _template_line(exc: BaseException) -> int:
     return line
 
 
-def render_repo(repo: Repo, *, env: SandboxedEnvironment | None = None) -> RenderedTree:
-    env = env or template_environment()
-    files: dict[str, str] = {}
+def render_repo(repo: Repo, *, renderer: TemplateRenderer | None = None) -> RenderedTree:
+    renderer = renderer or TemplateRenderer()
+    documents: dict[str, tuple[str, Any]] = {}
     objects: list[RenderedObject] = []
     for planned in plan_repo(repo):
         if planned.template is None:
             data: Any = planned.values
         else:
-            data = _render_template(env, planned)
+            data = renderer.render(planned)
             if not isinstance(data, dict) or "kind" not in data:
                 raise TemplateError(
                     f"templates/{planned.template}: {planned.path} is not a Kubernetes object"
                 )
             objects.append(RenderedObject(planned.path, planned.origin, data))
-        files[planned.path] = HEADER.format(origin=planned.origin.file) + dump_yaml(data)
-    return RenderedTree(files=files, objects=tuple(objects))
+        documents[planned.path] = (planned.origin.file, data)
+    return RenderedTree(documents=documents, objects=tuple(objects))

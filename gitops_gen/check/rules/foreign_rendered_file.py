@@ -34,7 +34,7 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         return
     out_dir = ctx.repo.root / argocd.rendered_path
     generated, foreign = scan_tree(out_dir)  # one walk; reads only each file's header
-    rendered = set(ctx.tree.files)
+    rendered = set(ctx.tree.paths)
     for rel in sorted(foreign):
         if rel.endswith(ARGOCD_MANIFEST_SUFFIXES):
             yield Hit(
