@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from gitops_gen.check.validation import KubeSchemas
@@ -20,9 +21,10 @@ def build_repo(root: Path, *, validate: bool = True) -> Build:
 
 def build_loaded(repo: Repo, *, validate: bool = True) -> Build:
     build = render(repo)
-    if validate:
-        validate_tree(repo, build.tree)
-    return build
+    if not validate:
+        return build
+    validate_tree(repo, build.tree)
+    return replace(build, validated=True)
 
 
 def validate_tree(repo: Repo, tree: RenderedTree) -> None:

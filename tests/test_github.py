@@ -52,7 +52,7 @@ def test_pull_request_workflow_runs_the_whole_job() -> None:
 
 def test_pre_commit_hooks_name_real_commands() -> None:
     hooks = load_yaml((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert [h["id"] for h in hooks] == ["gitops-gen-render", "gitops-gen-check"]
+    assert [h["id"] for h in hooks] == ["gitops-gen", "gitops-gen-render", "gitops-gen-check"]
     for hook in hooks:
         assert hook["language"] == "python" and hook["pass_filenames"] is False
         args = hook["entry"].split()[1:]
@@ -65,4 +65,4 @@ def test_pre_commit_hooks_name_real_commands() -> None:
         assert done.returncode == 0, done.stderr
     own = load_yaml((ROOT / ".pre-commit-config.yaml").read_text())
     own_ids = {h["id"] for repo in own["repos"] for h in repo["hooks"]}
-    assert {"gitops-gen-render", "gitops-gen-check", "ruff", "mypy"} <= own_ids
+    assert {"gitops-gen", "ruff", "mypy"} <= own_ids

@@ -58,6 +58,7 @@ def check_build(
     base: Repo | None = None,
     base_policy: Policy | None = None,
 ) -> CheckResult:
+    """Run every rule on a build; objects of a validated build are not validated again."""
     policy = load_policy(root, schemas=SpecSchemas(), rule_options=rule_options())
     ctx = CheckContext(
         repo=build.repo,
@@ -69,5 +70,6 @@ def check_build(
         overrides=dict(overrides or {}),
         base=base,
         base_policy=base_policy,
+        rendered_valid=build.validated,
     )
     return CheckResult(build=build, policy=policy, findings=run_rules(ctx, REGISTRY), context=ctx)

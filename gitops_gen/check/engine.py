@@ -49,6 +49,8 @@ class CheckContext:
     base_policy: Policy | None = None  # policies/ at --base
     # Lane -> active, whatever the files say: preflight and switch ask "what if".
     overrides: Mapping[str, bool] = field(default_factory=dict)
+    # The rendered objects passed the Kubernetes schemas already (render validated them).
+    rendered_valid: bool = False
 
     def is_active(self, lane: Lane) -> bool:
         return self.overrides.get(lane.name, lane.active)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gitops_gen.cli.app import main, parse_today, run
+
+if TYPE_CHECKING:
+    from gitops_gen.check import CheckResult
+
 from gitops_gen.errors import EXIT_PASS, EXIT_WARN, GitopsGenError
 
 FORMATS = ("auto", "text", "json", "sarif", "github", "markdown")
@@ -80,11 +85,6 @@ def check_command(
     fail_on: str = "warn",
 ) -> int:
     from gitops_gen.check import check_repo
-    from gitops_gen.check.engine import as_rule
-    from gitops_gen.check.findings import exit_code
-    from gitops_gen.check.reports import LaneState, Report, render_report
-    from gitops_gen.check.reports import text as text_report
-    from gitops_gen.check.rules import REGISTRY
     from gitops_gen.pr.base import BaseUnloadable, specs_and_policy_at
 
     base_blind = False
@@ -102,6 +102,22 @@ def check_command(
         base, base_policy, base_blind = None, None, True
 
     result = check_repo(root, today=today, base=base, base_policy=base_policy)
+    code = report_findings(result, fmt=fmt, output=output, verbose=verbose)
+    if base_blind and code == EXIT_PASS:
+        code = EXIT_WARN
+    if code == EXIT_WARN and fail_on == "block":
+        return EXIT_PASS
+    return code
+
+
+def report_findings(result: CheckResult, *, fmt: str, output: Path | None, verbose: bool) -> int:
+    """Print (or write) the report in `fmt`; the exit code the findings give."""
+    from gitops_gen.check.engine import as_rule
+    from gitops_gen.check.findings import exit_code
+    from gitops_gen.check.reports import LaneState, Report, render_report
+    from gitops_gen.check.reports import text as text_report
+    from gitops_gen.check.rules import REGISTRY
+
     repo = result.build.repo
     report = Report(
         findings=result.findings,
@@ -118,12 +134,7 @@ def check_command(
         click.echo(f"wrote {output}: {report.summary()}", err=True)
     else:
         click.echo(text, nl=False)
-    code = exit_code(result.findings)
-    if base_blind and code == EXIT_PASS:
-        code = EXIT_WARN
-    if code == EXIT_WARN and fail_on == "block":
-        return EXIT_PASS
-    return code
+    return exit_code(result.findings)
 
 
 @main.command("rules")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gitops_gen.cli.app import main, run
 from gitops_gen.errors import EXIT_PASS, EXIT_STALE
+
+if TYPE_CHECKING:
+    from gitops_gen.render import Build
 
 
 @main.command()
@@ -24,46 +28,54 @@ def render(repo: Path, check: bool) -> None:
 
 
 def render_command(root: Path, *, check: bool, name_files: bool = True) -> int:
-    from gitops_gen.switch import (
-        clear_pending_switch,
-        finish_pending_switch,
-        refuse_pending_switch,
-    )
-
     if check:
-        refuse_pending_switch(root)  # --check writes nothing, so it cannot finish one
-    pending = None if check else finish_pending_switch(root)
+        return check_rendered(root)
+    write_rendered(root, name_files=name_files)
+    return EXIT_PASS
+
+
+def check_rendered(root: Path) -> int:
+    from gitops_gen.pipeline import build_repo
+    from gitops_gen.render.writer import compare_tree
+    from gitops_gen.switch import refuse_pending_switch
+
+    refuse_pending_switch(root)  # --check writes nothing, so it cannot finish one
+    build = build_repo(root)
+    shown = _shown(root, build.out_dir)
+    files = build.tree.files
+    diff = compare_tree(build.out_dir, files)
+    if diff.clean:
+        click.echo(
+            f"{shown}/ is up to date ({len(files)} files, {len(build.tree.objects)} objects)."
+        )
+        return EXIT_PASS
+    click.echo(f"{shown}/ is stale; run 'gitops-gen render' and commit the result:")
+    for label, paths in (("stale", diff.stale), ("missing", diff.missing), ("extra", diff.extra)):
+        for path in paths:
+            click.echo(f"  {label:8} {shown}/{path}")
+    return EXIT_STALE
+
+
+def write_rendered(root: Path, *, name_files: bool = True) -> tuple[Build, int]:
+    """Finish an interrupted switch, render, validate and write rendered/, and say what
+    changed; returns the build and how many files were written or removed."""
+    from gitops_gen.pipeline import build_repo
+    from gitops_gen.render.writer import write_tree
+    from gitops_gen.switch import clear_pending_switch, finish_pending_switch
+
+    pending = finish_pending_switch(root)
     if pending is not None:
         click.echo(f"render: finishing the interrupted switch of {', '.join(pending.lanes)}")
-    from gitops_gen.pipeline import build_repo
-    from gitops_gen.render.writer import compare_tree, write_tree
-
     build = build_repo(root)
-    out = build.out_dir
-    shown = out.relative_to(root).as_posix() if out.is_relative_to(root) else str(out)
+    shown = _shown(root, build.out_dir)
     files = build.tree.files
-    objects = len(build.tree.objects)
-    if check:
-        diff = compare_tree(out, files)
-        if diff.clean:
-            click.echo(f"{shown}/ is up to date ({len(files)} files, {objects} objects).")
-            return EXIT_PASS
-        click.echo(f"{shown}/ is stale; run 'gitops-gen render' and commit the result:")
-        for label, paths in (
-            ("stale", diff.stale),
-            ("missing", diff.missing),
-            ("extra", diff.extra),
-        ):
-            for path in paths:
-                click.echo(f"  {label:8} {shown}/{path}")
-        return EXIT_STALE
-    diff = write_tree(out, files)
+    diff = write_tree(build.out_dir, files)
     if pending is not None:
         clear_pending_switch(root)
     changed = len(diff.stale) + len(diff.missing)
     click.echo(
-        f"rendered {len(files)} files ({objects} objects, schema-valid) into {shown}/: "
-        f"{changed} written, {len(diff.extra)} removed, {diff.unchanged} unchanged."
+        f"rendered {len(files)} files ({len(build.tree.objects)} objects, schema-valid) into "
+        f"{shown}/: {changed} written, {len(diff.extra)} removed, {diff.unchanged} unchanged."
     )
     # Name what changed, so a pre-commit hook that stopped the commit says what to stage.
     listed = [
@@ -71,7 +83,7 @@ def render_command(root: Path, *, check: bool, name_files: bool = True) -> int:
         *(("removed", p) for p in diff.extra),
     ]
     if not name_files:
-        return EXIT_PASS
+        return build, len(listed)
     for label, path in listed[:RENDER_LISTED]:
         click.echo(f"  {label:8} {shown}/{path}")
     if len(listed) > RENDER_LISTED:
@@ -85,7 +97,11 @@ def render_command(root: Path, *, check: bool, name_files: bool = True) -> int:
             f"render: lanes/ holds no lane, so the files of every lane were removed "
             f"({', '.join(removed_lanes)}); if that was not meant, restore lanes/ and render again"
         )
-    return EXIT_PASS
+    return build, len(listed)
+
+
+def _shown(root: Path, out: Path) -> str:
+    return out.relative_to(root).as_posix() if out.is_relative_to(root) else str(out)
 
 
 RENDER_LISTED = 20

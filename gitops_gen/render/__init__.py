@@ -13,6 +13,7 @@ from gitops_gen.specs.model import Repo
 class Build:
     repo: Repo
     tree: RenderedTree
+    validated: bool = False  # every rendered object passed the Kubernetes schemas
 
     @property
     def out_dir(self) -> Path:

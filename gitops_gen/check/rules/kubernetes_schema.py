@@ -28,6 +28,8 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     versions = {c.name: c.kubernetes_version for c in ctx.repo.config.clusters}
     schemas = dict(ctx.kube)
     for obj in ctx.inventory.objects:
+        if ctx.rendered_valid and obj.rendered_path is not None:
+            continue  # validated when rendered: an invalid one stops render with exit 2
         found = schemas.get(obj.cluster)
         if found is None:
             found = schemas[obj.cluster] = KubeSchemas(versions[obj.cluster])
