@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_gen.render.scheduling import admitted, agent_vendor, is_pinned, tolerates_node
+from gitops_gen.render.scheduling import NodeIndex, agent_vendor, is_pinned, tolerates_node
 from gitops_gen.render.templating import RenderedTree
 from gitops_gen.specs.manifests import POD_PATHS
 from gitops_gen.specs.model import GPU_RESOURCES, Location, Node, Repo
@@ -438,6 +438,8 @@ def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
     nodes_by_cluster: dict[str, list[Node]] = {}
     for node in repo.nodes.values():
         nodes_by_cluster.setdefault(node.cluster, []).append(node)
+    indexes = {cluster: NodeIndex(nodes) for cluster, nodes in nodes_by_cluster.items()}
+    empty = NodeIndex(())
     workloads: list[Workload] = []
     by_node: dict[str, list[Workload]] = {}
     lane_deployments: dict[str, Workload] = {}
@@ -450,9 +452,8 @@ def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
             continue
         found = get(obj.data, pod_path, {})
         pod: Mapping[str, Any] = found if isinstance(found, dict) else {}
-        nodes = nodes_by_cluster.get(obj.cluster, [])
         pinned = is_pinned(pod)
-        candidates = admitted(pod, nodes)
+        candidates = indexes.get(obj.cluster, empty).admitted(pod)
         placed = repo.nodes[candidates[0]] if pinned and len(candidates) == 1 else None
         landing = (
             (placed.name,)

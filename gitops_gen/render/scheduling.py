@@ -110,6 +110,50 @@ def admitted(pod: Mapping[str, Any], nodes: Iterable[Node]) -> tuple[str, ...]:
     return tuple(found)
 
 
+class NodeIndex:
+    """The nodes of one cluster, indexed so that placing a pod costs what its selector
+    narrows to, not a scan of every node: `admitted` gives exactly what the function of
+    that name gives, in the same order."""
+
+    def __init__(self, nodes: Iterable[Node]) -> None:
+        self.nodes = tuple(nodes)
+        self._labels = [
+            {**node.labels, "kubernetes.io/hostname": node.hostname} for node in self.nodes
+        ]
+        self._by_name: dict[str, list[int]] = {}
+        self._by_label: dict[tuple[str, str], list[int]] = {}
+        for index, node in enumerate(self.nodes):
+            for name in {node.name, node.hostname}:
+                self._by_name.setdefault(name, []).append(index)
+            for pair in self._labels[index].items():
+                self._by_label.setdefault(pair, []).append(index)
+
+    def admitted(self, pod: Mapping[str, Any]) -> tuple[str, ...]:
+        node_name = pod.get("nodeName")
+        selector = pod.get("nodeSelector") or {}
+        terms = required_terms(pod)
+        chosen: set[int] | None = None
+        if isinstance(node_name, str):
+            chosen = set(self._by_name.get(node_name, ()))
+        odd: list[tuple[Any, Any]] = []  # non-string values: compared as the definition does
+        if isinstance(selector, dict):
+            for key, value in selector.items():
+                if not isinstance(value, str):
+                    odd.append((key, value))
+                    continue
+                found = set(self._by_label.get((key, value), ()))
+                chosen = found if chosen is None else chosen & found
+        order = range(len(self.nodes)) if chosen is None else sorted(chosen)
+        return tuple(
+            self.nodes[i].name
+            for i in order
+            if all(self._labels[i].get(key) == value for key, value in odd)
+            and (
+                terms is None or any(term_matches(t, self._labels[i], self.nodes[i]) for t in terms)
+            )
+        )
+
+
 def term_matches(term: Any, labels: Mapping[str, str], node: Node) -> bool:
     """One nodeSelectorTerm: all of its expressions hold (an empty term matches nothing)."""
     if not isinstance(term, dict):
