@@ -1,38 +1,35 @@
-"""Render + validate timings on synthetic repos: N lanes over N/4 nodes.
+"""gitops-gen's commands timed on synthetic repos: N lanes over N/4 nodes, as a user runs them.
 
-    python benchmarks/bench_render.py [--sizes 10,100,1000] [--repeat 3]
+    python benchmarks/bench_render.py [--sizes 10,100,1000,5000,10000] [--repeat N]
+                                      [--markdown FILE]
 
-Prints, per size, the best-of-N wall time of each stage (load, render, Kubernetes
-schema validation, render --check against a written tree), objects per second, and
-the growth ratio against the previous size (linear growth keeps ratio ~ size ratio).
-Also times the example repo's `gitops-gen render --check` as a user runs it.
+Every command runs as its own process (the console script), measured with os.wait4:
+CPU seconds (user + system), wall seconds, and peak resident memory. "cold" runs
+without .gitops-gen-cache/ (deleted first), "warm" right after a run that filled it.
+"edit" is the pre-commit case: one lane file edited, then `pre-commit` with a warm cache.
+Objects/s is the rendered objects of the repo over the wall time. The floors are
+`python -c pass` and `gitops-gen --version`: what any command pays before it starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from gitops_gen.build import build_repo  # noqa: E402
-from gitops_gen.check import check_repo  # noqa: E402
-from gitops_gen.checker import run_rules  # noqa: E402
-from gitops_gen.kube import KubeSchemas  # noqa: E402
-from gitops_gen.loader import load_repo  # noqa: E402
-from gitops_gen.render import render_repo  # noqa: E402
-from gitops_gen.rules import REGISTRY  # noqa: E402
-from gitops_gen.writer import compare_tree, write_tree  # noqa: E402
-
 DIGEST = "sha256:" + "ab" * 32
+CACHE = ".gitops-gen-cache"
+GIT = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
 
 
 def generate(root: Path, lanes: int, nodes: int) -> None:
@@ -74,9 +71,6 @@ modelCache: {{hostPath: /models/vllm, mountPath: /models}}
             else "{ctxSize: 49152, cacheTypeK: q8_0, cacheTypeV: q8_0, flashAttn: 'on', "
             "parallel: 1, gpuLayers: 999, jinja: true, metrics: true}"
         )
-        model = f"model-{i % len(models):04d}"
-        if engine == "vllm":
-            model = f"model-{i % len(models):04d}"
         (root / "lanes" / f"lane-{i:05d}.yaml").write_text(f"""\
 kind: Lane
 name: lane-{i:05d}
@@ -84,7 +78,7 @@ active: {"true" if i < nodes else "false"}
 node: gpu-{node:04d}
 engine: {engine}
 image: ghcr.io/example/{engine}:1.0@{DIGEST}
-model: {model}
+model: model-{i % len(models):04d}
 serve: {serve}
 resources:
   cpu: {{request: "8", limit: "14"}}
@@ -93,92 +87,191 @@ aliases: [alias-{i % 50}]
 """)
 
 
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    rss_mib: float
 
 
-def bench_size(lanes: int, repeat: int) -> dict[str, float]:
-    nodes = max(1, lanes // 4)
+def gitops_gen() -> list[str]:
+    exe = Path(sys.executable).parent / "gitops-gen"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "gitops_gen"]
+
+
+def measure(command: list[str], cwd: Path, allowed: tuple[int, ...] = (0,)) -> Run:
+    """One run of `command` as its own process; aborts the benchmark if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    proc.returncode = code
+    if code not in allowed:
+        sys.exit(f"bench: {' '.join(command)} exited {code} in {cwd}:\n{stderr}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+def best(runs: list[Run]) -> Run:
+    return min(runs, key=lambda r: r.wall)
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run([*GIT, *args], cwd=root, check=True, capture_output=True)
+
+
+def prepare(root: Path, lanes: int) -> int:
+    """The repo, rendered and committed twice (HEAD changes one lane): returns its objects."""
+    generate(root, lanes, max(1, lanes // 4))
+    done = subprocess.run(
+        [*gitops_gen(), "render"], cwd=root, capture_output=True, text=True, check=True
+    )
+    found = re.search(r"\((\d+) objects", done.stdout)
+    assert found, done.stdout
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    edit_lane(root, "aliases: [alias-", "aliases: [edited, alias-")
+    subprocess.run([*gitops_gen(), "render"], cwd=root, capture_output=True, check=True)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "one lane changed")
+    return int(found.group(1))
+
+
+def edit_lane(root: Path, old: str, new: str) -> None:
+    lane = root / "lanes" / "lane-00001.yaml"
+    text = lane.read_text()
+    assert old in text, old
+    lane.write_text(text.replace(old, new, 1))
+
+
+COMMANDS: list[tuple[str, list[str], tuple[int, ...]]] = [
+    ("render", ["render"], (0,)),
+    ("render --check", ["render", "--check"], (0,)),
+    ("check", ["check", "--format", "text"], (0, 10)),
+    ("pre-commit", ["pre-commit"], (0,)),
+    ("diff --base", ["diff", "--base", "HEAD~1"], (0,)),
+]
+
+
+def bench_size(lanes: int, repeat: int) -> tuple[int, dict[str, dict[str, Run]]]:
+    results: dict[str, dict[str, Run]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        generate(root, lanes, nodes)
-        t_load, repo = best(lambda: load_repo(root), repeat)
-        t_render, tree = best(lambda: render_repo(repo), repeat)
-
-        def validate() -> int:
-            schemas = KubeSchemas("1.35")  # includes compiling validators, as a run does
-            return sum(len(list(schemas.violations(o.data))) for o in tree.objects)
-
-        t_validate, errors = best(validate, repeat)
-        assert errors == 0
-        t_build, build = best(lambda: build_repo(root), repeat)
-        write_tree(build.out_dir, build.tree.files)
-        t_check, diff = best(lambda: compare_tree(build.out_dir, build.tree.files), repeat)
-        assert diff.clean
-        result = check_repo(root)
-        assert not [f for f in result.findings if f.severity.label == "BLOCK"]
-        t_rules, _ = best(lambda: run_rules(result.context, REGISTRY), repeat)
-        t_total, _ = best(lambda: check_repo(root), repeat)
-        return {
-            "lanes": lanes,
-            "nodes": nodes,
-            "objects": len(tree.objects),
-            "files": len(tree.files),
-            "load": t_load,
-            "render": t_render,
-            "validate": t_validate,
-            "build": t_build,
-            "check": t_check,
-            "rules": t_rules,
-            "total": t_total,
-        }
+        objects = prepare(root, lanes)
+        exe = gitops_gen()
+        for name, args, allowed in COMMANDS:
+            cold, warm = [], []
+            for _ in range(repeat):
+                shutil.rmtree(root / CACHE, ignore_errors=True)
+                cold.append(measure([*exe, *args], root, allowed))
+                warm.append(measure([*exe, *args], root, allowed))
+            results[name] = {"cold": best(cold), "warm": best(warm)}
+        edits = []
+        for _ in range(repeat):
+            measure([*exe, "pre-commit"], root)  # a warm cache for the tree as committed
+            edit_lane(root, "aliases: [edited, alias-", "aliases: [again, alias-")
+            edits.append(measure([*exe, "pre-commit"], root, (1,)))  # rendered/ changed
+            git(root, "checkout", "-q", "--", ".")
+        results["pre-commit"]["edit"] = best(edits)
+    return objects, results
 
 
-def bench_example_cli(args: list[str], repeat: int) -> float:
-    exe = Path(sys.executable).parent / "gitops-gen"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "gitops_gen"]
-    return best(lambda: subprocess.run([*cmd, *args], cwd=ROOT, capture_output=True), repeat)[0]
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    version = subprocess.run(
+        [*gitops_gen(), "--version"], capture_output=True, text=True
+    ).stdout.split()[-1]
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"gitops-gen {version}, {dt.date.today().isoformat()}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10,100,1000")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", default="10,100,1000,5000,10000")
+    parser.add_argument("--repeat", type=int, help="best of N (default 3, 1 from 5000 lanes)")
+    parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown here")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    for command in (["render", "--check"], ["check"]):
-        wall = bench_example_cli(command, args.repeat)
-        print(f"example repo: gitops-gen {' '.join(command):15} {wall:.3f} s wall")
-    print()
-    print(
-        f"{'lanes':>6} {'nodes':>5} {'objects':>7} {'load':>7} {'render':>7} {'validate':>8} "
-        f"{'build':>7} {'diff':>7} {'rules':>7} {'check':>7} {'obj/s':>7} {'x build':>7} "
-        f"{'x rules':>7}"
-    )
-    previous = None
+    floors = {
+        "python -c pass": best([measure([sys.executable, "-c", "pass"], ROOT) for _ in range(5)]),
+        "gitops-gen --version": best(
+            [measure([*gitops_gen(), "--version"], ROOT) for _ in range(5)]
+        ),
+    }
+    rows: list[list[str]] = []
+    previous: dict[str, float] = {}
     for size in sizes:
-        r = bench_size(size, args.repeat)
-        ratio = f"{r['build'] / previous['build']:.1f}x" if previous else "-"
-        rules_ratio = f"{r['rules'] / previous['rules']:.1f}x" if previous else "-"
-        print(
-            f"{r['lanes']:>6} {r['nodes']:>5} {r['objects']:>7} {r['load']:>6.3f}s "
-            f"{r['render']:>6.3f}s {r['validate']:>7.3f}s {r['build']:>6.3f}s "
-            f"{r['check']:>6.3f}s {r['rules']:>6.3f}s {r['total']:>6.3f}s "
-            f"{r['objects'] / r['build']:>7.0f} {ratio:>7} {rules_ratio:>7}"
+        repeat = args.repeat or (3 if size < 5000 else 1)
+        objects, results = bench_size(size, repeat)
+        for name, runs in results.items():
+            for mode, run in runs.items():
+                key = f"{name} {mode}"
+                growth = f"{run.wall / previous[key]:.1f}x" if key in previous else "-"
+                previous[key] = run.wall
+                rows.append(
+                    [
+                        str(size),
+                        str(objects),
+                        name,
+                        mode,
+                        f"{run.cpu:.2f}",
+                        f"{run.wall:.2f}",
+                        f"{objects / run.wall:,.0f}",
+                        f"{run.rss_mib:.0f}",
+                        growth,
+                    ]
+                )
+        print(f"... {size} lanes done", file=sys.stderr)
+
+    head = ["lanes", "objects", "command", "cache", "CPU s", "wall s", "objects/s", "MiB", "x"]
+    floor_head = ["floor", "CPU s", "wall s", "MiB"]
+    floor_rows = [
+        [k, f"{r.cpu:.3f}", f"{r.wall:.3f}", f"{r.rss_mib:.0f}"] for k, r in floors.items()
+    ]
+    print(table(floor_head, floor_rows))
+    print()
+    print(table(head, rows))
+    print("\nx = wall time over the same command at the previous size.")
+    if args.markdown:
+        args.markdown.write_text(
+            f"Machine: {machine()}.\n\n"
+            + markdown(floor_head, floor_rows)
+            + "\n"
+            + markdown(head, rows),
+            encoding="utf-8",
         )
-        previous = r
-    print(
-        "\nbuild = load + render + validate (what `render` does before writing); diff = "
-        "render --check\nagainst a written tree; rules = every rule on the built repo; "
-        "check = the whole `gitops-gen check`\n(load, render, rules); x = growth over the "
-        "previous size."
+
+
+def table(head: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines = [head, *rows]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(w) if i in (2, 3) else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in lines
     )
+
+
+def markdown(head: list[str], rows: list[list[str]]) -> str:
+    out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":
