@@ -1,6 +1,6 @@
 """The package's folders are the pipeline's stages, and imports only point down them.
 
-specs -> render -> check -> pipeline -> pr / lock / switch -> cli; `fit` only reads
+errors, cache -> specs -> render -> check -> pipeline -> pr / lock / switch -> cli; `fit` only reads
 specs. A module may import its own stage or a lower one, never a higher one and never a
 sibling at its level, so a stage can be read (and tested) with only what lies below it.
 """
@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "gitops_gen"
 # Stage of each top-level module or sub-package of gitops_gen; lower imports nothing higher.
 STAGES = {
     "errors": 0,
+    "cache": 0,
     "specs": 1,
     "fit": 2,
     "render": 2,

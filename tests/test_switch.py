@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_gen.cache import CACHE_DIR
 from gitops_gen.specs.source import load_yaml
 from tests.conftest import Result, edit
 
@@ -15,7 +16,12 @@ LONG = "lanes/qwen36-35b-gguf-longctx.yaml"
 
 
 def _files(repo: Path) -> dict[str, bytes]:
-    return {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    """Every file of the repo, but the git-ignored cache (what it holds is not the repo's)."""
+    return {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for p in repo.rglob("*")
+        if p.is_file() and p.relative_to(repo).parts[0] != CACHE_DIR
+    }
 
 
 def test_switch_and_back_round_trips_byte_identical(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gitops_gen.cache import CACHE_DIR
 from gitops_gen.errors import EnvironmentProblem
 from gitops_gen.render.writer import ForeignFileError, compare_tree, write_file_atomic, write_tree
 from tests.conftest import ROOT, Result, edit
@@ -65,7 +66,9 @@ def test_render_removes_files_of_removed_lanes_but_keeps_foreign_files(
     assert gitkeep.exists()
     assert cli("render", "--check", cwd=example_rendered).code == 0
     # no staging directories are left behind
-    assert sorted(p.name for p in example_rendered.iterdir() if p.name.startswith(".")) == []
+    # No staging or retired tree is left beside rendered/ (the cache is not one).
+    leftovers = [p.name for p in example_rendered.iterdir() if p.name.startswith(".")]
+    assert sorted(leftovers) == [CACHE_DIR]
 
 
 def test_render_refuses_to_overwrite_a_file_it_did_not_write(

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gitops_gen.cache import Cache
 from gitops_gen.check.engine import CheckContext, as_rule, run_rules
 from gitops_gen.check.findings import Finding
 from gitops_gen.check.inventory import build_inventory
 from gitops_gen.check.policy import Policy, load_policy
 from gitops_gen.check.rules import REGISTRY
-from gitops_gen.check.validation import KubeSchemas
+from gitops_gen.check.validation import KubeSchemas, rendered_violations
 from gitops_gen.render import Build, render
+from gitops_gen.render.writer import TreeMemo
 from gitops_gen.specs.loader import load_repo
 from gitops_gen.specs.model import Repo
 from gitops_gen.specs.schema import SpecSchemas
@@ -39,13 +41,20 @@ def check_repo(
     overrides: Mapping[str, bool] | None = None,
     base: Repo | None = None,
     base_policy: Policy | None = None,
+    cache: Cache | None = None,
 ) -> CheckResult:
     """Check the repo at `root`; `overrides` (lane -> active) checks a switch before it is
     made; `base` and `base_policy` (the repo and its policies/ at a pull request's base)
     enable the diff-aware rules."""
     build = render(load_repo(root))
     return check_build(
-        build, root=root, today=today, overrides=overrides, base=base, base_policy=base_policy
+        build,
+        root=root,
+        today=today,
+        overrides=overrides,
+        base=base,
+        base_policy=base_policy,
+        cache=cache,
     )
 
 
@@ -57,8 +66,12 @@ def check_build(
     overrides: Mapping[str, bool] | None = None,
     base: Repo | None = None,
     base_policy: Policy | None = None,
+    cache: Cache | None = None,
 ) -> CheckResult:
-    """Run every rule on a build; objects of a validated build are not validated again."""
+    """Run every rule on a build. The rendered objects are validated here, once, for the
+    kubernetes-schema rule: not at all for a validated build, and not those the cache
+    knows to be valid."""
+    violations = {} if build.validated else rendered_violations(build.repo, build.tree, cache)
     policy = load_policy(root, schemas=SpecSchemas(), rule_options=rule_options())
     ctx = CheckContext(
         repo=build.repo,
@@ -70,6 +83,7 @@ def check_build(
         overrides=dict(overrides or {}),
         base=base,
         base_policy=base_policy,
-        rendered_valid=build.validated,
+        rendered_violations=violations,
+        tree_memo=TreeMemo(cache, build.tree) if cache is not None else None,
     )
     return CheckResult(build=build, policy=policy, findings=run_rules(ctx, REGISTRY), context=ctx)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol, cast
@@ -11,8 +11,9 @@ from typing import Any, Protocol, cast
 from gitops_gen.check.findings import Finding, Hit, Severity
 from gitops_gen.check.inventory import Inventory, Workload
 from gitops_gen.check.policy import Policy
-from gitops_gen.check.validation import KubeSchemas
+from gitops_gen.check.validation import KubeSchemas, SchemaViolation
 from gitops_gen.render.templating import RenderedTree
+from gitops_gen.render.writer import TreeMemo
 from gitops_gen.specs.model import Gpu, Lane, Node, Repo
 from gitops_gen.specs.versions import tags_name_engine, version_from_image
 
@@ -49,8 +50,11 @@ class CheckContext:
     base_policy: Policy | None = None  # policies/ at --base
     # Lane -> active, whatever the files say: preflight and switch ask "what if".
     overrides: Mapping[str, bool] = field(default_factory=dict)
-    # The rendered objects passed the Kubernetes schemas already (render validated them).
-    rendered_valid: bool = False
+    # Rendered path -> its schema violations, when validated before the rules ran (a
+    # path not in it has none); None: the kubernetes-schema rule validates them itself.
+    rendered_violations: Mapping[str, Sequence[SchemaViolation]] | None = None
+    # What the cache knows of the files under rendered/ (None: no cache).
+    tree_memo: TreeMemo | None = None
 
     def is_active(self, lane: Lane) -> bool:
         return self.overrides.get(lane.name, lane.active)

@@ -24,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from gitops_gen.cache import Cache, digest
+from gitops_gen.render.templating import RenderedTree
 from gitops_gen.specs.fastschema import (
     Predicate,
     SchemaCompiler,
@@ -31,6 +33,7 @@ from gitops_gen.specs.fastschema import (
     compile_local,
     format_checker,
 )
+from gitops_gen.specs.model import Repo
 from gitops_gen.specs.quantity import QUANTITY_HINT, quantity_format
 from gitops_gen.specs.source import format_path
 
@@ -296,3 +299,29 @@ def _message(error: Any) -> str:
         allowed = ", ".join(str(v) for v in error.validator_value if v)
         return f"{error.instance!r} is not one of {allowed}"
     return message
+
+
+def rendered_violations(
+    repo: Repo, tree: RenderedTree, cache: Cache | None = None
+) -> dict[str, list[SchemaViolation]]:
+    """The schema violations of every rendered object that has any, by rendered path.
+
+    An object the cache knows passed the schemas of its cluster's version (the same JSON,
+    the same version, the same gitops-gen) is not validated again."""
+    versions = {c.name: c.kubernetes_version for c in repo.config.clusters}
+    schemas: dict[str, KubeSchemas] = {}
+    found: dict[str, list[SchemaViolation]] = {}
+    for obj in tree.objects:
+        cluster = obj.path.split("/", 1)[0]
+        content = tree.digests.get(obj.path)
+        key = digest(versions[cluster], content) if cache is not None and content else None
+        if key is not None and cache is not None and cache.get("valid", key):
+            continue
+        if cluster not in schemas:
+            schemas[cluster] = KubeSchemas(versions[cluster])
+        violations = list(schemas[cluster].violations(obj.data))
+        if violations:
+            found[obj.path] = violations
+        elif key is not None and cache is not None:
+            cache.put("valid", key, 1)
+    return found

@@ -84,6 +84,7 @@ def check_command(
     base_ref: str | None = None,
     fail_on: str = "warn",
 ) -> int:
+    from gitops_gen.cache import Cache
     from gitops_gen.check import check_repo
     from gitops_gen.pr.base import BaseUnloadable, specs_and_policy_at
 
@@ -101,7 +102,9 @@ def check_command(
         )
         base, base_policy, base_blind = None, None, True
 
-    result = check_repo(root, today=today, base=base, base_policy=base_policy)
+    cache = Cache.open(root)
+    result = check_repo(root, today=today, base=base, base_policy=base_policy, cache=cache)
+    cache.save()
     code = report_findings(result, fmt=fmt, output=output, verbose=verbose)
     if base_blind and code == EXIT_PASS:
         code = EXIT_WARN

@@ -30,11 +30,14 @@ def pre_commit(repo: Path, fail_on: str, verbose: bool, today: str | None) -> No
 
 
 def pre_commit_command(root: Path, *, fail_on: str, verbose: bool, today: str | None) -> int:
+    from gitops_gen.cache import Cache
     from gitops_gen.check import check_build
 
     day = parse_today(today)
-    build, changed = write_rendered(root)
-    result = check_build(build, root=root, today=day)
+    cache = Cache.open(root)
+    build, changed = write_rendered(root, cache)
+    result = check_build(build, root=root, today=day, cache=cache)
+    cache.save()
     code = report_findings(result, fmt="text", output=None, verbose=verbose)
     if code == EXIT_BLOCK:
         return code

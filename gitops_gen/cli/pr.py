@@ -41,6 +41,7 @@ def diff_cmd(repo: Path, base_ref: str, fmt: str, exit_code: bool, output: Path 
 def diff_command(
     root: Path, base_ref: str, *, fmt: str, exit_code: bool, output: Path | None
 ) -> int:
+    from gitops_gen.cache import Cache
     from gitops_gen.check import rule_options
     from gitops_gen.check.policy import load_policy
     from gitops_gen.pipeline import build_repo
@@ -48,8 +49,10 @@ def diff_command(
     from gitops_gen.pr.report import pull_request_diff, render_json, render_markdown, render_text
     from gitops_gen.specs.schema import SpecSchemas
 
+    cache = Cache.open(root)
     before, base_policy = build_and_policy_at(root, base_ref)
-    after = build_repo(root)
+    after = build_repo(root, cache=cache)
+    cache.save()
     policies = (
         base_policy,
         load_policy(root, schemas=SpecSchemas(), rule_options=rule_options()),

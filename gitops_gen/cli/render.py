@@ -12,6 +12,7 @@ from gitops_gen.cli.app import main, run
 from gitops_gen.errors import EXIT_PASS, EXIT_STALE
 
 if TYPE_CHECKING:
+    from gitops_gen.cache import Cache
     from gitops_gen.render import Build
 
 
@@ -28,22 +29,28 @@ def render(repo: Path, check: bool) -> None:
 
 
 def render_command(root: Path, *, check: bool, name_files: bool = True) -> int:
+    from gitops_gen.cache import Cache
+
+    cache = Cache.open(root)
     if check:
-        return check_rendered(root)
-    write_rendered(root, name_files=name_files)
-    return EXIT_PASS
+        code = check_rendered(root, cache)
+    else:
+        write_rendered(root, cache, name_files=name_files)
+        code = EXIT_PASS
+    cache.save()
+    return code
 
 
-def check_rendered(root: Path) -> int:
+def check_rendered(root: Path, cache: Cache) -> int:
     from gitops_gen.pipeline import build_repo
-    from gitops_gen.render.writer import compare_tree
+    from gitops_gen.render.writer import TreeMemo, compare_tree
     from gitops_gen.switch import refuse_pending_switch
 
     refuse_pending_switch(root)  # --check writes nothing, so it cannot finish one
-    build = build_repo(root)
+    build = build_repo(root, cache=cache)
     shown = _shown(root, build.out_dir)
     files = build.tree.files
-    diff = compare_tree(build.out_dir, files)
+    diff = compare_tree(build.out_dir, files, TreeMemo(cache, build.tree))
     if diff.clean:
         click.echo(
             f"{shown}/ is up to date ({len(files)} files, {len(build.tree.objects)} objects)."
@@ -56,20 +63,20 @@ def check_rendered(root: Path) -> int:
     return EXIT_STALE
 
 
-def write_rendered(root: Path, *, name_files: bool = True) -> tuple[Build, int]:
+def write_rendered(root: Path, cache: Cache, *, name_files: bool = True) -> tuple[Build, int]:
     """Finish an interrupted switch, render, validate and write rendered/, and say what
     changed; returns the build and how many files were written or removed."""
     from gitops_gen.pipeline import build_repo
-    from gitops_gen.render.writer import write_tree
+    from gitops_gen.render.writer import TreeMemo, write_tree
     from gitops_gen.switch import clear_pending_switch, finish_pending_switch
 
     pending = finish_pending_switch(root)
     if pending is not None:
         click.echo(f"render: finishing the interrupted switch of {', '.join(pending.lanes)}")
-    build = build_repo(root)
+    build = build_repo(root, cache=cache)
     shown = _shown(root, build.out_dir)
     files = build.tree.files
-    diff = write_tree(build.out_dir, files)
+    diff = write_tree(build.out_dir, files, TreeMemo(cache, build.tree))
     if pending is not None:
         clear_pending_switch(root)
     changed = len(diff.stale) + len(diff.missing)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from typing import Any
@@ -21,6 +21,7 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
+from gitops_gen.cache import digest
 from gitops_gen.errors import TemplateError
 from gitops_gen.render.emitter import RenderedYAMLError, dump_yaml, load_rendered
 from gitops_gen.render.plan import PlannedFile, plan_repo
@@ -58,6 +59,8 @@ class RenderedTree:
 
     documents: Mapping[str, tuple[str, Any]]  # path -> (spec file it comes from, data)
     objects: tuple[RenderedObject, ...]
+    # path -> digest of the data's JSON text: the content key of what the file holds
+    digests: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -65,10 +68,28 @@ class RenderedTree:
 
     @cached_property
     def files(self) -> Mapping[str, str]:
-        return {
-            path: HEADER.format(origin=origin) + dump_yaml(data)
-            for path, (origin, data) in self.documents.items()
-        }
+        return _Files(self.documents)
+
+
+class _Files(Mapping[str, str]):
+    """path -> the file's text, emitted when first read."""
+
+    def __init__(self, documents: Mapping[str, tuple[str, Any]]) -> None:
+        self._documents = documents
+        self._texts: dict[str, str] = {}
+
+    def __getitem__(self, path: str) -> str:
+        text = self._texts.get(path)
+        if text is None:
+            origin, data = self._documents[path]
+            text = self._texts[path] = HEADER.format(origin=origin) + dump_yaml(data)
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._documents)
+
+    def __len__(self) -> int:
+        return len(self._documents)
 
 
 # Where each `{{ }}` value goes, in the template's own output: a private-use character
@@ -88,12 +109,12 @@ class _Shape:
     fragments: tuple[str, ...]
     order: tuple[int, ...]  # the slot that goes after fragments[i]
 
-    def fill(self, values: list[str]) -> Any:
+    def fill(self, values: list[str]) -> str:
         parts = [self.fragments[0]]
         for index, fragment in zip(self.order, self.fragments[1:], strict=True):
             parts.append(values[index])
             parts.append(fragment)
-        return json.loads("".join(parts))
+        return "".join(parts)
 
 
 def _shape(skeleton: str) -> _Shape | None:
@@ -146,6 +167,10 @@ class _NoSlotCharacters(jinja2.BaseLoader):
         return source
 
 
+# json.dumps(value, ensure_ascii=True, allow_nan=False), without a new encoder per value.
+_ENCODE = json.JSONEncoder(ensure_ascii=True, allow_nan=False).encode
+
+
 class TemplateRenderer:
     """Renders planned files through the sandboxed templates, remembering each shape.
 
@@ -158,6 +183,7 @@ class TemplateRenderer:
     def __init__(self, loader: jinja2.BaseLoader | None = None) -> None:
         self._values: list[str] = []
         self._shapes: dict[str, _Shape | None] = {}
+        self._templates: dict[str, jinja2.Template] = {}
         self.environment = SandboxedEnvironment(
             loader=_NoSlotCharacters(loader or jinja2.FunctionLoader(_load_template)),
             undefined=jinja2.StrictUndefined,
@@ -170,14 +196,21 @@ class TemplateRenderer:
     def _slot(self, value: Any) -> str:
         if isinstance(value, jinja2.Undefined):
             value._fail_with_undefined_error()
-        self._values.append(json.dumps(value, ensure_ascii=True, allow_nan=False))
+        self._values.append(_ENCODE(value))
         return _SLOT.format(len(self._values) - 1)
 
     def render(self, planned: PlannedFile) -> Any:
+        return self.render_json(planned)[0]
+
+    def render_json(self, planned: PlannedFile) -> tuple[Any, str]:
+        """The object, and its JSON text (the content key of the object)."""
         name = planned.template or ""
         self._values = []
         try:
-            skeleton = self.environment.get_template(name).render(v=planned.values)
+            template = self._templates.get(name)
+            if template is None:
+                template = self._templates[name] = self.environment.get_template(name)
+            skeleton = template.render(v=planned.values)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"templates/{name}:{exc.lineno}: {exc.message}") from None
         except jinja2.TemplateError as exc:
@@ -190,10 +223,12 @@ class TemplateRenderer:
             self._shapes[skeleton] = _shape(skeleton)
         shape = self._shapes[skeleton]
         if shape is not None:
-            return shape.fill(values)
+            filled = shape.fill(values)
+            return json.loads(filled), filled
         text = _SLOT_TEXT.sub(lambda m: values[int(m.group(1))], skeleton)
         try:
-            return load_rendered(text)
+            data = load_rendered(text)
+            return data, _ENCODE(data)
         except (yaml.YAMLError, RenderedYAMLError) as exc:
             raise TemplateError(
                 f"templates/{name}: produced invalid YAML for {planned.path}: {exc}"
@@ -215,16 +250,19 @@ def _template_line(exc: BaseException) -> int:
 def render_repo(repo: Repo, *, renderer: TemplateRenderer | None = None) -> RenderedTree:
     renderer = renderer or TemplateRenderer()
     documents: dict[str, tuple[str, Any]] = {}
+    digests: dict[str, str] = {}
     objects: list[RenderedObject] = []
     for planned in plan_repo(repo):
         if planned.template is None:
             data: Any = planned.values
+            text = _ENCODE(data)
         else:
-            data = renderer.render(planned)
+            data, text = renderer.render_json(planned)
             if not isinstance(data, dict) or "kind" not in data:
                 raise TemplateError(
                     f"templates/{planned.template}: {planned.path} is not a Kubernetes object"
                 )
             objects.append(RenderedObject(planned.path, planned.origin, data))
         documents[planned.path] = (planned.origin.file, data)
-    return RenderedTree(documents=documents, objects=tuple(objects))
+        digests[planned.path] = digest(text)
+    return RenderedTree(documents=documents, objects=tuple(objects), digests=digests)

@@ -3,20 +3,27 @@
 The new tree is built beside the old one and swapped in with two renames, so an error
 never leaves a half-written rendered/. Files without the gitops-gen header are not
 ours: they are carried over untouched and never reported as stale.
+
+With a `TreeMemo` (the cache), a file whose size, mtime and inode are what they were when
+it was last found current is not read again, and an unchanged file is hard-linked into
+the new tree instead of rewritten, so it keeps its inode and mtime for the next run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitops_gen.cache import Cache, digest
 from gitops_gen.errors import EnvironmentProblem, GitopsGenError
-from gitops_gen.render.templating import HEADER_PREFIX
+from gitops_gen.render.templating import HEADER_PREFIX, RenderedTree
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,45 @@ class TreeDiff:
         return not (self.stale or self.missing or self.extra)
 
 
+class TreeMemo:
+    """What the cache knows of the files under rendered/ (see gitops_gen.cache)."""
+
+    # Seconds: a file changed this recently may change again within the clock's grain
+    # and keep its size, so it is not remembered until a later run reads it.
+    RACY = 2.0
+
+    def __init__(self, cache: Cache, tree: RenderedTree) -> None:
+        self.cache = cache
+        self.tree = tree
+
+    def _sha(self, rel: str) -> str:
+        origin = self.tree.documents[rel][0]
+        key = digest(origin, self.tree.digests.get(rel, ""))
+        sha = self.cache.get("sha", key) if rel in self.tree.digests else None
+        if not isinstance(sha, str):
+            sha = hashlib.sha256(self.tree.files[rel].encode("utf-8")).hexdigest()
+            if rel in self.tree.digests:
+                self.cache.put("sha", key, sha)
+        return sha
+
+    def holds(self, rel: str, info: os.stat_result) -> bool:
+        """The file (as `info` describes it) holds exactly what the specs render to."""
+        seen = self.cache.get("seen", rel)
+        if not isinstance(seen, list) or seen[:3] != _identity(info):
+            return False
+        return rel in self.tree.documents and seen[3:] == [self._sha(rel)]
+
+    def held(self, rel: str, info: os.stat_result) -> None:
+        """The file (as `info` describes it) was just found to hold what the specs render to."""
+        if time.time() - info.st_mtime < self.RACY:
+            return
+        self.cache.put("seen", rel, [*_identity(info), self._sha(rel)])
+
+
+def _identity(info: os.stat_result) -> list[int]:
+    return [info.st_mtime_ns, info.st_size, info.st_ino]
+
+
 class ForeignFileError(GitopsGenError):
     """A file gitops-gen would write exists and was written by someone else."""
 
@@ -45,15 +91,26 @@ def _is_generated(path: Path) -> bool:
         return False
 
 
-def scan_tree(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+def scan_tree(
+    out_dir: Path, memo: TreeMemo | None = None
+) -> tuple[dict[str, Path], dict[str, Path]]:
     """Files under out_dir split into (generated, foreign), by relative POSIX path.
 
     Foreign entries are regular files and symbolic links (a linked folder is kept as the
     link); anything else (a FIFO, a socket, a device) cannot be carried over safely."""
+    generated, foreign, _ = _scan(out_dir, memo)
+    return generated, foreign
+
+
+def _scan(
+    out_dir: Path, memo: TreeMemo | None
+) -> tuple[dict[str, Path], dict[str, Path], set[str]]:
+    """scan_tree, and the generated files the memo knows are current (never opened)."""
     generated: dict[str, Path] = {}
     foreign: dict[str, Path] = {}
+    current: set[str] = set()
     if not out_dir.is_dir():
-        return generated, foreign
+        return generated, foreign, current
     for dirpath, dirs, names in os.walk(out_dir):
         linked = [d for d in dirs if (Path(dirpath) / d).is_symlink()]
         for name in linked:
@@ -61,7 +118,12 @@ def scan_tree(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
         for name in [*names, *linked]:
             path = Path(dirpath) / name
             rel = path.relative_to(out_dir).as_posix()
-            mode = path.lstat().st_mode
+            info = path.lstat()
+            mode = info.st_mode
+            if memo is not None and stat.S_ISREG(mode) and memo.holds(rel, info):
+                generated[rel] = path
+                current.add(rel)
+                continue
             if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
                 raise ForeignFileError(
                     f"{out_dir.name}/{rel}: is not a regular file or link (a FIFO, socket or "
@@ -69,12 +131,12 @@ def scan_tree(out_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
                 )
             is_ours = stat.S_ISREG(mode) and _is_generated(path)
             (generated if is_ours else foreign)[rel] = path
-    return generated, foreign
+    return generated, foreign, current
 
 
-def compare_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
-    generated, foreign = scan_tree(out_dir)
-    return _compare(out_dir, files, generated, foreign)
+def compare_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = None) -> TreeDiff:
+    generated, foreign, current = _scan(out_dir, memo)
+    return _compare(out_dir, files, generated, foreign, current, memo)
 
 
 def _compare(
@@ -82,17 +144,23 @@ def _compare(
     files: Mapping[str, str],
     generated: Mapping[str, Path],
     foreign: Mapping[str, Path],
+    current: set[str],
+    memo: TreeMemo | None,
 ) -> TreeDiff:
     diff = TreeDiff()
     unchanged = 0
-    for rel, text in files.items():
+    for rel in files:
         path = generated.get(rel)
         if path is None:
             diff.missing.append(rel)
-        elif path.read_bytes() != text.encode("utf-8"):
+        elif rel in current:
+            unchanged += 1
+        elif path.read_bytes() != files[rel].encode("utf-8"):
             diff.stale.append(rel)
         else:
             unchanged += 1
+            if memo is not None:
+                memo.held(rel, path.stat())
     diff.extra.extend(sorted(set(generated) - set(files)))
     _refuse_foreign_collisions(out_dir, files, foreign)
     return TreeDiff(sorted(diff.stale), sorted(diff.missing), diff.extra, unchanged)
@@ -110,23 +178,26 @@ def _refuse_foreign_collisions(
         )
 
 
-def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
+def write_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = None) -> TreeDiff:
     """Make out_dir hold exactly `files` plus the foreign files it already had."""
     recover_interrupted(out_dir)
-    generated, foreign = scan_tree(out_dir)
-    diff = _compare(out_dir, files, generated, foreign)
+    generated, foreign, current = _scan(out_dir, memo)
+    diff = _compare(out_dir, files, generated, foreign, current, memo)
     if diff.clean:
         return diff
+    rewrite = {*diff.stale, *diff.missing}
     staging: Path | None = None
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
         # mkdtemp makes a private (0700) folder; rendered/ is an ordinary one.
         os.chmod(staging, 0o777 & ~_umask())
-        for rel, text in files.items():
+        for rel in files:
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(text.encode("utf-8"))
+            if rel not in rewrite and _link(generated[rel], target):
+                continue  # the same bytes, and the same inode and mtime for the memo
+            target.write_bytes(files[rel].encode("utf-8"))
         for rel, source in foreign.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +215,14 @@ def write_tree(out_dir: Path, files: Mapping[str, str]) -> TreeDiff:
             shutil.rmtree(staging, ignore_errors=True)
         raise
     return diff
+
+
+def _link(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:  # no hard links here (some network and FUSE file systems): copy
+        return False
+    return True
 
 
 def recover_interrupted(out_dir: Path) -> None:

@@ -33,7 +33,9 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     if argocd is None:
         return
     out_dir = ctx.repo.root / argocd.rendered_path
-    generated, foreign = scan_tree(out_dir)  # one walk; reads only each file's header
+    # One walk; reads only each file's header, and not even that of a file the cache
+    # knows is current.
+    generated, foreign = scan_tree(out_dir, ctx.tree_memo)
     rendered = set(ctx.tree.paths)
     for rel in sorted(foreign):
         if rel.endswith(ARGOCD_MANIFEST_SUFFIXES):

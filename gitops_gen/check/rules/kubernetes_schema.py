@@ -7,12 +7,12 @@ OpenAPI schemas of kubernetes-validate; Argo CD Applications use gitops-gen's ow
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import Hit, Severity
-from gitops_gen.check.validation import KubeSchemas
+from gitops_gen.check.validation import KubeSchemas, SchemaViolation
 
 ID = "kubernetes-schema"
 SEVERITY = Severity.BLOCK
@@ -28,12 +28,15 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     versions = {c.name: c.kubernetes_version for c in ctx.repo.config.clusters}
     schemas = dict(ctx.kube)
     for obj in ctx.inventory.objects:
-        if ctx.rendered_valid and obj.rendered_path is not None:
-            continue  # validated when rendered: an invalid one stops render with exit 2
-        found = schemas.get(obj.cluster)
-        if found is None:
-            found = schemas[obj.cluster] = KubeSchemas(versions[obj.cluster])
-        for violation in found.violations(obj.data):
+        known = ctx.rendered_violations
+        if known is not None and obj.rendered_path is not None:
+            violations: Iterable[SchemaViolation] = known.get(obj.rendered_path, ())
+        else:
+            found = schemas.get(obj.cluster)
+            if found is None:
+                found = schemas[obj.cluster] = KubeSchemas(versions[obj.cluster])
+            violations = found.violations(obj.data)
+        for violation in violations:
             parts = [
                 int(p) if p.isdigit() else p
                 for p in violation.path.replace("[", ".").replace("]", "").split(".")

@@ -1,0 +1,178 @@
+"""What earlier runs in this checkout proved, keyed by content: `.gitops-gen-cache/`.
+
+Three facts are remembered, each under a digest of everything it depends on:
+
+- `valid`: an object (its exact JSON) passes the Kubernetes schemas of a version;
+- `sha`: the bytes of a rendered file (its object's JSON and the spec file named in its
+  header) hash to a given sha256;
+- `seen`: a file under rendered/ with a given size, mtime and inode held those bytes
+  when gitops-gen last wrote or read it (what git's index does for the work tree).
+
+So a run still loads, plans and renders every lane (cross-lane rules see every object),
+but validates, emits and compares only what changed. Nothing here is needed: a missing,
+stale, corrupt or foreign cache is ignored and rewritten, and the folder is safe to
+delete at any time. It ignores itself in git (its own `.gitignore`), and it is bound to
+the folder it was written in, so a cache committed to a repository (an attempt to make
+`check` trust objects it never validated) is not read in any clone of it.
+`GITOPS_GEN_NO_CACHE=1` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gitops_gen import __version__
+
+CACHE_DIR = ".gitops-gen-cache"
+FILE = "cache.json"
+FORMAT = 1
+_SECTIONS = ("valid", "sha", "seen")
+_IGNORE = "# gitops-gen's cache: safe to delete, never committed.\n*\n"
+_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by gitops-gen.\n"
+)
+
+
+def digest(*parts: str) -> str:
+    """A content key: 128 bits of BLAKE2b over the parts, each ended by a NUL."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _header(folder: os.stat_result) -> str:
+    return (
+        f"gitops-gen-cache {FORMAT} {__version__} {_code_fingerprint()} "
+        f"{folder.st_dev} {folder.st_ino}\n"
+    )
+
+
+_FINGERPRINT: list[str] = []
+
+
+def _code_fingerprint() -> str:
+    """Names, sizes and mtimes of gitops-gen's own files (code, templates, schemas) and the
+    Kubernetes schemas' version: an edited checkout or an upgrade starts a new cache."""
+    if not _FINGERPRINT:
+        package = Path(__file__).resolve().parent
+        parts = []
+        for path in sorted(package.rglob("*")):
+            if path.suffix in (".py", ".j2", ".json", ".yaml"):
+                info = path.stat()
+                parts.append(f"{path.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}")
+        # The Kubernetes schemas are kubernetes-validate's: its install changes with them.
+        spec = importlib.util.find_spec("kubernetes_validate")
+        if spec is not None and spec.origin is not None:
+            info = os.stat(spec.origin)
+            parts.append(f"kubernetes-validate:{spec.origin}:{info.st_size}:{info.st_mtime_ns}")
+        _FINGERPRINT.append(digest(*parts)[:16])
+    return _FINGERPRINT[0]
+
+
+class Cache:
+    """A run's view of the cache: read once when opened, written once by `save`, keeping
+    only the entries this run used (a section the run never consulted is kept whole)."""
+
+    def __init__(self, folder: Path | None, old: dict[str, dict[str, Any]]) -> None:
+        self.folder = folder  # None: disabled, nothing is read or written
+        self._old = old
+        self._new: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+        self._touched: set[str] = set()
+        self._changed = False
+
+    @classmethod
+    def disabled(cls) -> Cache:
+        return cls(None, {name: {} for name in _SECTIONS})
+
+    @classmethod
+    def open(cls, root: Path) -> Cache:
+        if os.environ.get("GITOPS_GEN_NO_CACHE"):
+            return cls.disabled()
+        folder = root / CACHE_DIR
+        empty: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+        try:
+            info = folder.lstat()
+        except FileNotFoundError:
+            return cls(folder, empty)
+        except OSError:
+            return cls.disabled()
+        if not stat.S_ISDIR(info.st_mode):
+            return cls.disabled()  # a link or a file where the cache should be: leave it
+        try:
+            with (folder / FILE).open("r", encoding="utf-8") as handle:
+                if handle.readline() != _header(info):
+                    return cls(folder, empty)  # another version, or another folder's cache
+                payload = json.load(handle)
+        except (OSError, ValueError):
+            return cls(folder, empty)
+        return cls(folder, _sections(payload) or empty)
+
+    @property
+    def enabled(self) -> bool:
+        return self.folder is not None
+
+    def get(self, section: str, key: str) -> Any:
+        self._touched.add(section)
+        value = self._new[section].get(key)
+        if value is None:
+            value = self._old[section].get(key)
+            if value is not None:
+                self._new[section][key] = value
+        return value
+
+    def put(self, section: str, key: str, value: Any) -> None:
+        if self.folder is None:
+            return
+        self._touched.add(section)
+        if self._old[section].get(key) != value:
+            self._changed = True
+        self._new[section][key] = value
+
+    def save(self) -> None:
+        """Write what this run proved; a cache that cannot be written is simply not kept."""
+        if self.folder is None:
+            return
+        kept = {
+            name: self._new[name] if name in self._touched else self._old[name]
+            for name in _SECTIONS
+        }
+        if not self._changed and all(len(kept[n]) == len(self._old[n]) for n in _SECTIONS):
+            return
+        try:
+            self.folder.mkdir(exist_ok=True)
+            info = self.folder.lstat()
+            if not stat.S_ISDIR(info.st_mode):
+                return
+            for name, text in ((".gitignore", _IGNORE), ("CACHEDIR.TAG", _TAG)):
+                if not (self.folder / name).is_file():
+                    (self.folder / name).write_text(text, encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(prefix=f".{FILE}.", dir=self.folder)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(_header(info))
+                    json.dump(kept, handle, separators=(",", ":"), sort_keys=True)
+                os.replace(tmp, self.folder / FILE)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return
+
+
+def _sections(payload: Any) -> dict[str, dict[str, Any]] | None:
+    if not isinstance(payload, dict):
+        return None
+    found = {name: payload.get(name) for name in _SECTIONS}
+    if not all(isinstance(section, dict) for section in found.values()):
+        return None
+    return found  # type: ignore[return-value]

@@ -1,0 +1,189 @@
+"""The cache (.gitops-gen-cache/): a warm run gives exactly what a cold one gives, after
+any edit; it does less work; and it is never trusted beyond the folder that wrote it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitops_gen.cache import CACHE_DIR, Cache
+from gitops_gen.check import check_repo
+from gitops_gen.check.validation import KubeSchemas
+from tests.conftest import ROOT, copy_repo
+
+EXE = [sys.executable, "-m", "gitops_gen"]
+
+
+def _run(repo: Path, *args: str, cache: bool) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if k != "GITOPS_GEN_NO_CACHE"}
+    if not cache:
+        env["GITOPS_GEN_NO_CACHE"] = "1"
+    done = subprocess.run(
+        [*EXE, *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stdout + done.stderr
+
+
+def _tree(repo: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for p in sorted((repo / "rendered").rglob("*"))
+        if p.is_file()
+    }
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1))
+
+
+MANIFEST = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: notes, namespace: vllm}
+data: {a: b}
+"""
+
+# One edit of each input kind, applied in turn to the same repo.
+EDITS: list[tuple[str, Callable[[Path], None]]] = [
+    ("lane", lambda r: _replace(r / "lanes/qwen36-35b-gguf-fast.yaml", "49152", "32768")),
+    ("node", lambda r: _replace(r / "hardware/gpu-worker-1.yaml", 'cpu: "15"', 'cpu: "13"')),
+    ("lock", lambda r: _replace(r / "models.lock.yaml", "22012345678", "22012345679")),
+    (
+        "config",
+        lambda r: _replace(r / "gitops-gen.yaml", "targetRevision: main", "targetRevision: prod"),
+    ),
+    ("policy", lambda r: _replace(r / "policies/policy.yaml", "warnAt: 0.95", "warnAt: 0.5")),
+    (
+        "manifest",
+        lambda r: (r / "manifests").mkdir() or (r / "manifests/notes.yaml").write_text(MANIFEST),
+    ),
+    (
+        "activation",
+        lambda r: _replace(r / "lanes/qwen36-27b-deep.yaml", "active: false", "active: true"),
+    ),
+    (
+        "rendered edited by hand",
+        lambda r: _replace(next((r / "rendered").rglob("service.yaml")), "port", "port "),
+    ),
+]
+
+
+def test_warm_runs_match_cold_runs_after_every_kind_of_edit(tmp_path: Path) -> None:
+    warm = copy_repo(ROOT, tmp_path / "warm", with_rendered=True)
+    cold = copy_repo(ROOT, tmp_path / "cold", with_rendered=True)
+    assert _run(warm, "pre-commit", cache=True) == _run(cold, "pre-commit", cache=False)
+    assert (warm / CACHE_DIR / "cache.json").is_file()
+    assert not (cold / CACHE_DIR).exists()  # GITOPS_GEN_NO_CACHE=1: nothing written
+    for name, edit in EDITS:
+        edit(warm)
+        edit(cold)
+        for command in (["render", "--check"], ["check", "--format", "json"], ["pre-commit"]):
+            got = _run(warm, *command, cache=True)
+            assert got == _run(cold, *command, cache=False), (name, command)
+        assert _tree(warm) == _tree(cold), name
+
+
+def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = KubeSchemas.violations
+
+    def counting(self: KubeSchemas, obj: Any) -> Any:
+        seen.append(f"{obj['kind']}/{obj['metadata']['name']}")
+        return real(self, obj)
+
+    monkeypatch.setattr(KubeSchemas, "violations", counting)
+    return seen
+
+
+def test_a_one_lane_edit_validates_only_what_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    validated = _count_validations(monkeypatch)
+
+    def check() -> list[Any]:
+        cache = Cache.open(repo)
+        findings = check_repo(repo, cache=cache).findings
+        cache.save()
+        return findings
+
+    first = check()
+    assert len(validated) == 27  # every object, cold
+    validated.clear()
+    assert check() == first
+    assert validated == []  # warm: nothing validated again
+    _replace(repo / "lanes/qwen36-35b-gguf-fast.yaml", "49152", "32768")
+    check()
+    assert validated == ["Deployment/qwen36-35b-gguf-fast"]
+
+
+def test_a_cache_is_not_trusted_in_another_folder(tmp_path: Path) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    cache = Cache.open(here)
+    cache.put("valid", "k", 1)
+    cache.save()
+    assert Cache.open(here).get("valid", "k") == 1
+    # A cache committed to a repository arrives in every clone as a new folder: ignored.
+    there = tmp_path / "there"
+    shutil.copytree(here, there)
+    assert Cache.open(there).get("valid", "k") is None
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a header\n{}", b"\xff\xfe", None])
+def test_a_corrupt_cache_is_ignored_and_rewritten(tmp_path: Path, garbage: bytes | None) -> None:
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    expected = _run(repo, "check", "--format", "json", cache=False)
+    assert _run(repo, "check", "--format", "json", cache=True) == expected
+    file = repo / CACHE_DIR / "cache.json"
+    if garbage is None:  # the right header, then a payload that is not the cache's
+        header = file.read_text().splitlines()[0]
+        file.write_text(header + '\n{"valid": [1, 2], "sha": 3}')
+    else:
+        file.write_bytes(garbage)
+    assert _run(repo, "check", "--format", "json", cache=True) == expected
+    assert _run(repo, "check", "--format", "json", cache=True) == expected
+
+
+def test_the_cache_folder_ignores_itself_in_git(tmp_path: Path) -> None:
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    assert _run(repo, "render", cache=True)[0] == 0
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored=no"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert CACHE_DIR not in status
+    assert (repo / CACHE_DIR / "CACHEDIR.TAG").is_file()
+
+
+def test_a_linked_cache_folder_is_neither_read_nor_written(tmp_path: Path) -> None:
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo / CACHE_DIR).symlink_to(outside)
+    assert _run(repo, "pre-commit", cache=True)[0] == 0
+    assert list(outside.iterdir()) == []  # no write outside the repo through the link
+
+
+def test_deleting_the_cache_midway_changes_nothing(tmp_path: Path) -> None:
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    first = _run(repo, "pre-commit", cache=True)
+    shutil.rmtree(repo / CACHE_DIR)
+    _replace(repo / "lanes/qwen36-35b-gguf-fast.yaml", "49152", "32768")
+    edited = _run(repo, "pre-commit", cache=True)
+    assert edited[0] == 1 and first[0] == 0
+    assert _run(repo, "render", "--check", cache=True)[0] == 0
