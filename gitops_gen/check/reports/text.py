@@ -26,9 +26,13 @@ def render(report: Report, *, verbose: bool = False) -> str:
         for finding in report.headline:
             out.extend(_finding_lines(finding))
     lane_rules = [r.ID for r in report.rules if r.LANE_SCOPED]
+    by_lane: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.lane is not None:
+            by_lane.setdefault(finding.lane, []).append(finding)
     for lane in report.lanes:
         state = "active" if lane.active else "parked"
-        found = [f for f in report.findings if f.lane == lane.name]
+        found = by_lane.get(lane.name, [])
         out.append("")
         out.append(f"lane {lane.name} ({state} on {lane.node})")
         for finding in found:
