@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from gitops_gen.render.scheduling import NodeIndex, agent_vendor, is_pinned, tolerates_node
@@ -150,21 +151,33 @@ class Workload:
     agent_vendor: str | None = None  # a GPU platform agent (device plugin, GFD, DCGM)
     gpu_env: GpuEnv = GpuEnv()
 
-    @property
+    # Rules ask these of every workload, some once per node: each is worked out once
+    # (the objects are never modified once rendered or read).
+    @cached_property
     def pod(self) -> Mapping[str, Any]:
         found = get(self.obj.data, self.pod_path, {})
         return found if isinstance(found, dict) else {}
 
     def containers(self) -> Iterator[Container]:
-        for key, init in (("initContainers", True), ("containers", False)):
-            for index, container in enumerate(as_list(self.pod.get(key))):
-                if isinstance(container, dict):
-                    yield Container((*self.pod_path, key, index), container, init)
+        return iter(self._containers)
+
+    @cached_property
+    def _containers(self) -> tuple[Container, ...]:
+        return tuple(
+            Container((*self.pod_path, key, index), container, init)
+            for key, init in (("initContainers", True), ("containers", False))
+            for index, container in enumerate(as_list(self.pod.get(key)))
+            if isinstance(container, dict)
+        )
 
     def gpu_claims(self) -> dict[str, int]:
         """GPUs one pod holds, per resource: max(sum of app containers, largest init).
         A native sidecar (an init container with `restartPolicy: Always`) keeps running
         beside the app containers, so its GPUs add to theirs."""
+        return dict(self._gpu_claims)
+
+    @cached_property
+    def _gpu_claims(self) -> dict[str, int]:
         app: dict[str, int] = {}
         init: dict[str, int] = {}
         for container in self.containers():
@@ -178,9 +191,11 @@ class Workload:
 
     def unrequested_gpus(self) -> list[GpuAccess]:
         """GPUs the pod can see without requesting them (see gpu_access)."""
-        if self.agent_vendor is not None:
-            return []
-        return list(gpu_access(self))
+        return list(self._unrequested)
+
+    @cached_property
+    def _unrequested(self) -> tuple[GpuAccess, ...]:
+        return () if self.agent_vendor is not None else tuple(gpu_access(self))
 
     def claims_on(self, node: Node) -> dict[str, int]:
         """GPUs one pod holds on `node`, per resource: requested, plus those it only sees."""
