@@ -83,18 +83,16 @@ class ForeignFileError(GitopsGenError):
     """A file gitops-gen would write exists and was written by someone else."""
 
 
-def _is_generated(path: Path) -> bool:
+def _is_generated(path: str) -> bool:
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             return handle.read(len(HEADER_PREFIX)) == HEADER_PREFIX.encode()
     except OSError:
         return False
 
 
-def scan_tree(
-    out_dir: Path, memo: TreeMemo | None = None
-) -> tuple[dict[str, Path], dict[str, Path]]:
-    """Files under out_dir split into (generated, foreign), by relative POSIX path.
+def scan_tree(out_dir: Path, memo: TreeMemo | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """Files under out_dir split into (generated, foreign): relative POSIX path -> path.
 
     Foreign entries are regular files and symbolic links (a linked folder is kept as the
     link); anything else (a FIFO, a socket, a device) cannot be carried over safely."""
@@ -102,35 +100,35 @@ def scan_tree(
     return generated, foreign
 
 
-def _scan(
-    out_dir: Path, memo: TreeMemo | None
-) -> tuple[dict[str, Path], dict[str, Path], set[str]]:
+def _scan(out_dir: Path, memo: TreeMemo | None) -> tuple[dict[str, str], dict[str, str], set[str]]:
     """scan_tree, and the generated files the memo knows are current (never opened)."""
-    generated: dict[str, Path] = {}
-    foreign: dict[str, Path] = {}
+    generated: dict[str, str] = {}
+    foreign: dict[str, str] = {}
     current: set[str] = set()
     if not out_dir.is_dir():
         return generated, foreign, current
-    for dirpath, dirs, names in os.walk(out_dir):
-        linked = [d for d in dirs if (Path(dirpath) / d).is_symlink()]
-        for name in linked:
-            dirs.remove(name)
-        for name in [*names, *linked]:
-            path = Path(dirpath) / name
-            rel = path.relative_to(out_dir).as_posix()
-            info = path.lstat()
-            mode = info.st_mode
-            if memo is not None and stat.S_ISREG(mode) and memo.holds(rel, info):
-                generated[rel] = path
-                current.add(rel)
-                continue
-            if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-                raise ForeignFileError(
-                    f"{out_dir.name}/{rel}: is not a regular file or link (a FIFO, socket or "
-                    "device); gitops-gen cannot carry it over: remove it"
-                )
-            is_ours = stat.S_ISREG(mode) and _is_generated(path)
-            (generated if is_ours else foreign)[rel] = path
+    folders = [(os.fspath(out_dir), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, rel + "/"))
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                mode = info.st_mode
+                if memo is not None and stat.S_ISREG(mode) and memo.holds(rel, info):
+                    generated[rel] = entry.path
+                    current.add(rel)
+                    continue
+                if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                    raise ForeignFileError(
+                        f"{out_dir.name}/{rel}: is not a regular file or link (a FIFO, socket "
+                        "or device); gitops-gen cannot carry it over: remove it"
+                    )
+                is_ours = stat.S_ISREG(mode) and _is_generated(entry.path)
+                (generated if is_ours else foreign)[rel] = entry.path
     return generated, foreign, current
 
 
@@ -142,8 +140,8 @@ def compare_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None 
 def _compare(
     out_dir: Path,
     files: Mapping[str, str],
-    generated: Mapping[str, Path],
-    foreign: Mapping[str, Path],
+    generated: Mapping[str, str],
+    foreign: Mapping[str, str],
     current: set[str],
     memo: TreeMemo | None,
 ) -> TreeDiff:
@@ -155,19 +153,19 @@ def _compare(
             diff.missing.append(rel)
         elif rel in current:
             unchanged += 1
-        elif path.read_bytes() != files[rel].encode("utf-8"):
+        elif Path(path).read_bytes() != files[rel].encode("utf-8"):
             diff.stale.append(rel)
         else:
             unchanged += 1
             if memo is not None:
-                memo.held(rel, path.stat())
+                memo.held(rel, os.stat(path))
     diff.extra.extend(sorted(set(generated) - set(files)))
     _refuse_foreign_collisions(out_dir, files, foreign)
     return TreeDiff(sorted(diff.stale), sorted(diff.missing), diff.extra, unchanged)
 
 
 def _refuse_foreign_collisions(
-    out_dir: Path, files: Mapping[str, str], foreign: Mapping[str, Path]
+    out_dir: Path, files: Mapping[str, str], foreign: Mapping[str, str]
 ) -> None:
     clash = sorted(set(files) & set(foreign))
     if clash:
@@ -217,7 +215,7 @@ def write_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = 
     return diff
 
 
-def _link(source: Path, target: Path) -> bool:
+def _link(source: str, target: Path) -> bool:
     try:
         os.link(source, target, follow_symlinks=False)
     except OSError:  # no hard links here (some network and FUSE file systems): copy
