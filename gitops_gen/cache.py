@@ -1,20 +1,22 @@
 """What earlier runs in this checkout proved, keyed by content: `.gitops-gen-cache/`.
 
-Three facts are remembered, each under a digest of everything it depends on:
+Four facts are remembered, each under a digest of everything it depends on:
 
+- `spec`: a spec file's exact text parses (with the line of every key) to this data and
+  passes its JSON Schema;
 - `valid`: an object (its exact JSON) passes the Kubernetes schemas of a version;
 - `sha`: the bytes of a rendered file (its object's JSON and the spec file named in its
   header) hash to a given sha256;
 - `seen`: a file under rendered/ with a given size, mtime and inode held those bytes
   when gitops-gen last wrote or read it (what git's index does for the work tree).
 
-So a run still loads, plans and renders every lane (cross-lane rules see every object),
-but validates, emits and compares only what changed. Nothing here is needed: a missing,
-stale, corrupt or foreign cache is ignored and rewritten, and the folder is safe to
-delete at any time. It ignores itself in git (its own `.gitignore`), and it is bound to
-the folder it was written in, so a cache committed to a repository (an attempt to make
-`check` trust objects it never validated) is not read in any clone of it.
-`GITOPS_GEN_NO_CACHE=1` turns it off.
+So a run still builds the model, plans and renders every lane (cross-lane rules see
+every object), but parses, validates, emits and compares only what changed. Nothing here
+is needed: a missing, stale, corrupt or foreign cache is ignored and rewritten, and the
+folder is safe to delete at any time. It ignores itself in git (its own `.gitignore`),
+and it is bound to the folder it was written in, so a cache committed to a repository
+(an attempt to make `check` trust objects it never validated) is not read in any clone
+of it. `GITOPS_GEN_NO_CACHE=1` turns it off.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from gitops_gen import __version__
 CACHE_DIR = ".gitops-gen-cache"
 FILE = "cache.json"
 FORMAT = 1
-_SECTIONS = ("valid", "sha", "seen")
+_SECTIONS = ("spec", "valid", "sha", "seen")
 _IGNORE = "# gitops-gen's cache: safe to delete, never committed.\n*\n"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"

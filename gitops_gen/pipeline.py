@@ -17,7 +17,7 @@ from gitops_gen.specs.model import Repo
 def build_repo(root: Path, *, validate: bool = True, cache: Cache | None = None) -> Build:
     """Load and render the repo; with `validate`, every rendered object must pass the strict
     Kubernetes schema (the checker reports violations as findings instead)."""
-    return build_loaded(load_repo(root), validate=validate, cache=cache)
+    return build_loaded(load_repo(root, cache=cache), validate=validate, cache=cache)
 
 
 def build_loaded(repo: Repo, *, validate: bool = True, cache: Cache | None = None) -> Build:

@@ -127,6 +127,37 @@ def test_a_one_lane_edit_validates_only_what_changed(
     assert validated == ["Deployment/qwen36-35b-gguf-fast"]
 
 
+def test_a_one_lane_edit_parses_only_that_lane(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops_gen.specs import loader
+
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    parsed: list[str] = []
+    real = loader.parse_yaml
+
+    def counting(text: str, *, file: str) -> Any:
+        parsed.append(file)
+        return real(text, file=file)
+
+    monkeypatch.setattr(loader, "parse_yaml", counting)
+
+    def load() -> Any:
+        cache = Cache.open(repo)
+        repo_model = loader.load_repo(repo, cache=cache)
+        cache.save()
+        return repo_model
+
+    cold = load()
+    assert len(parsed) == 9  # config, one node, six lanes, the lock
+    parsed.clear()
+    assert load() == cold
+    assert parsed == []
+    _replace(repo / "lanes/qwen36-35b-gguf-fast.yaml", "49152", "32768")
+    assert load() != cold
+    assert parsed == ["lanes/qwen36-35b-gguf-fast.yaml"]
+
+
 def test_a_cache_is_not_trusted_in_another_folder(tmp_path: Path) -> None:
     here = tmp_path / "here"
     here.mkdir()

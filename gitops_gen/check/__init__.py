@@ -46,7 +46,7 @@ def check_repo(
     """Check the repo at `root`; `overrides` (lane -> active) checks a switch before it is
     made; `base` and `base_policy` (the repo and its policies/ at a pull request's base)
     enable the diff-aware rules."""
-    build = render(load_repo(root))
+    build = render(load_repo(root, cache=cache))
     return check_build(
         build,
         root=root,

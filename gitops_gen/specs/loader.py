@@ -5,11 +5,13 @@ Every problem in every file is collected before giving up, so one run shows them
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from gitops_gen.cache import Cache, digest
 from gitops_gen.errors import InputError, Problem
 from gitops_gen.specs.engines import managed_flags_in
 from gitops_gen.specs.manifests import MANIFESTS_DIR, load_manifests
@@ -39,7 +41,7 @@ from gitops_gen.specs.model import (
     Toleration,
 )
 from gitops_gen.specs.schema import SpecSchemas
-from gitops_gen.specs.source import SourceDoc, read_yaml
+from gitops_gen.specs.source import SourceDoc, parse_yaml, read_text
 
 CONFIG_FILE = "gitops-gen.yaml"
 LOCK_FILE = "models.lock.yaml"
@@ -71,13 +73,22 @@ def spec_files(root: Path, directory: str) -> list[str]:
     return sorted(f"{directory}/{p.name}" for p in found)
 
 
-def load_repo(root: Path, *, schemas: SpecSchemas | None = None) -> Repo:
+def load_repo(
+    root: Path, *, schemas: SpecSchemas | None = None, cache: Cache | None = None
+) -> Repo:
+    """Every spec of the repo, checked; with a cache, a file whose exact text parsed and
+    passed its schema before is not parsed or validated again."""
     schemas = schemas or SpecSchemas()
     problems: list[Problem] = []
 
     def load(relpath: str, kind: str, build: Callable[[SourceDoc], T]) -> T | None:
         try:
-            doc = read_yaml(root, relpath)
+            text = read_text(root, relpath)
+            key = digest("spec", kind, text) if cache is not None else ""
+            doc = _cached_doc(cache, key, relpath)
+            if doc is not None:
+                return build(doc)
+            doc = parse_yaml(text, file=relpath)
         except InputError as exc:
             problems.extend(exc.problems)
             return None
@@ -85,6 +96,7 @@ def load_repo(root: Path, *, schemas: SpecSchemas | None = None) -> Repo:
         if found:
             problems.extend(found)
             return None
+        _remember_doc(cache, key, doc)
         return build(doc)
 
     if not (root / CONFIG_FILE).is_file():
@@ -124,6 +136,25 @@ def load_repo(root: Path, *, schemas: SpecSchemas | None = None) -> Repo:
     return Repo(
         root=root, config=config, nodes=node_map, lanes=lane_map, models=models, manifests=manifests
     )
+
+
+def _cached_doc(cache: Cache | None, key: str, relpath: str) -> SourceDoc | None:
+    found = cache.get("spec", key) if cache is not None else None
+    if not (isinstance(found, list) and len(found) == 2 and isinstance(found[1], list)):
+        return None
+    return SourceDoc(file=relpath, data=found[0], lines={tuple(p): n for p, n in found[1]})
+
+
+def _remember_doc(cache: Cache | None, key: str, doc: SourceDoc) -> None:
+    """Kept only if it survives JSON as the same data (no dates, no non-string keys)."""
+    if cache is None or not cache.enabled:
+        return
+    try:
+        data = json.loads(json.dumps(doc.data))
+    except (TypeError, ValueError):
+        return
+    if data == doc.data:
+        cache.put("spec", key, [data, [[list(p), n] for p, n in doc.lines.items()]])
 
 
 def _unique(kind: str, items: list[N], problems: list[Problem]) -> dict[str, N]:
