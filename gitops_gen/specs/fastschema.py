@@ -102,7 +102,7 @@ class SchemaCompiler:
             return lambda _v: True
         if len(checks) == 1:
             return checks[0]
-        return lambda v: all(check(v) for check in checks)
+        return _all_of(tuple(checks))
 
     def _ref(self, ref: str, base: str) -> Predicate:
         absolute, target = self._resolve(base, ref)
@@ -122,6 +122,9 @@ class SchemaCompiler:
             names = [value] if isinstance(value, str) else list(value)
             for n in names:
                 _is_type(None, n)  # raises Unsupported for an unknown type name
+            if len(names) == 1 and names[0] in _PLAIN_TYPES:
+                plain = _PLAIN_TYPES[names[0]]
+                return [lambda v: isinstance(v, plain)]
             return [lambda v: any(_is_type(v, n) for n in names)]
         if key == "enum":
             options = list(value)
@@ -132,32 +135,32 @@ class SchemaCompiler:
             return [self._ref(value, base)]
         if key == "properties":
             props = {name: self.compile(sub, base) for name, sub in value.items()}
-            return [
-                lambda v: (
-                    not isinstance(v, dict) or all(props[k](v[k]) for k in props.keys() & v.keys())
-                )
-            ]
+            extra: Predicate | None = None
+            if "additionalProperties" in s:
+                if s.get("patternProperties"):
+                    raise Unsupported("additionalProperties with patternProperties")
+                extra = self.compile(s["additionalProperties"], base)
+            return [_object(props, extra)]
         if key == "additionalProperties":
-            known = set(s.get("properties", {}))
+            if "properties" in s:
+                return []  # compiled with "properties", in the same pass over the keys
             if s.get("patternProperties"):
                 raise Unsupported("additionalProperties with patternProperties")
-            extra = self.compile(value, base)
-            return [lambda v: not isinstance(v, dict) or all(extra(v[k]) for k in v.keys() - known)]
+            return [_object({}, self.compile(value, base))]
         if key == "required":
             names = list(value)
             return [lambda v: not isinstance(v, dict) or all(n in v for n in names)]
         if key == "items":
             if not isinstance(value, (dict, bool)):
                 raise Unsupported("array form of items")
-            item = self.compile(value, base)
-            return [lambda v: not isinstance(v, list) or all(item(x) for x in v)]
+            return [_items(self.compile(value, base))]
         if key == "propertyNames":
             name_ok = self.compile(value, base)
             return [lambda v: not isinstance(v, dict) or all(name_ok(k) for k in v)]
         if key in ("allOf", "anyOf", "oneOf"):
             subs = [self.compile(sub, base) for sub in value]
             if key == "allOf":
-                return [lambda v: all(sub(v) for sub in subs)]
+                return [_all_of(tuple(subs))]
             if key == "anyOf":
                 return [lambda v: any(sub(v) for sub in subs)]
             return [lambda v: sum(1 for sub in subs if sub(v)) == 1]
@@ -205,6 +208,53 @@ class SchemaCompiler:
         if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             return [_bound(key, value)]
         raise Unsupported(f"keyword {key!r}")
+
+
+# Types whose test is one isinstance (bool is an int, so integer and number are not).
+_PLAIN_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "object": dict, "array": list}
+
+
+# The combinators the schemas use most, as plain loops: a generator per call to all()
+# costs more than the checks themselves.
+def _all_of(checks: tuple[Predicate, ...]) -> Predicate:
+    def check(v: Any) -> bool:
+        for one in checks:  # noqa: SIM110 (a loop, not all(): see above)
+            if not one(v):
+                return False
+        return True
+
+    return check
+
+
+def _object(props: Mapping[str, Predicate], extra: Predicate | None) -> Predicate:
+    """`properties` (and `additionalProperties`, for keys no property names) in one pass."""
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return True
+        for key, item in v.items():
+            sub = props.get(key)
+            if sub is None:
+                sub = extra
+                if sub is None:
+                    continue
+            if not sub(item):
+                return False
+        return True
+
+    return check
+
+
+def _items(item: Predicate) -> Predicate:
+    def check(v: Any) -> bool:
+        if not isinstance(v, list):
+            return True
+        for x in v:  # noqa: SIM110 (a loop, not all(): see above)
+            if not item(x):
+                return False
+        return True
+
+    return check
 
 
 def _numeric(v: Any) -> bool:
