@@ -42,22 +42,12 @@ def diff_command(
     root: Path, base_ref: str, *, fmt: str, exit_code: bool, output: Path | None
 ) -> int:
     from gitops_gen.cache import Cache
-    from gitops_gen.check import rule_options
-    from gitops_gen.check.policy import load_policy
-    from gitops_gen.pipeline import build_repo
-    from gitops_gen.pr.base import build_and_policy_at
-    from gitops_gen.pr.report import pull_request_diff, render_json, render_markdown, render_text
-    from gitops_gen.specs.schema import SpecSchemas
+    from gitops_gen.pr import diff_against
+    from gitops_gen.pr.report import render_json, render_markdown, render_text
 
     cache = Cache.open(root)
-    before, base_policy = build_and_policy_at(root, base_ref)
-    after = build_repo(root, cache=cache)
+    diff = diff_against(root, base_ref, cache)
     cache.save()
-    policies = (
-        base_policy,
-        load_policy(root, schemas=SpecSchemas(), rule_options=rule_options()),
-    )
-    diff = pull_request_diff(base_ref, before, after, policies=policies)
     renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
     text = renderers[fmt](diff)
     if output is not None:
