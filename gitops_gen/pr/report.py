@@ -21,7 +21,7 @@ from gitops_gen.fit import fit_lane
 from gitops_gen.pr.objdiff import MISSING, ObjectChange, ObjectDiff, diff_objects
 from gitops_gen.render import Build
 from gitops_gen.render.emitter import dump_yaml
-from gitops_gen.specs.model import Repo
+from gitops_gen.specs.model import Lane, Repo
 
 COMMENT_LIMIT = 65_000
 MARKER = "<!-- gitops-gen diff -->"
@@ -59,11 +59,19 @@ def _short(image: str) -> str:
     return f"{name}@{digest[:19]}" if digest else name
 
 
-def _active_vram(repo: Repo, node: str, vendor: str) -> float | None:
+def _lanes_by_node(repo: Repo) -> dict[str, list[Lane]]:
+    found: dict[str, list[Lane]] = {}
+    for lane in repo.lanes.values():
+        found.setdefault(lane.node, []).append(lane)
+    return found
+
+
+def _active_vram(repo: Repo, lanes: list[Lane], vendor: str) -> float | None:
+    """The estimated VRAM of the active lanes among `lanes` (one node's) on its `vendor` GPU."""
     total = 0.0
     found = False
-    for lane in repo.lanes.values():
-        if lane.node != node or not lane.active or lane.gpus == 0 or lane.model is None:
+    for lane in lanes:
+        if not lane.active or lane.gpus == 0 or lane.model is None:
             continue
         gpus = repo.gpus_of(lane)
         if repo.vendor_of(lane) != vendor or not gpus:
@@ -77,12 +85,13 @@ def _active_vram(repo: Repo, node: str, vendor: str) -> float | None:
 
 def _cards(before: Repo, after: Repo) -> list[CardChange]:
     cards = []
+    old_by_node, new_by_node = _lanes_by_node(before), _lanes_by_node(after)
     for node in after.nodes.values():
         for vendor in sorted({g.vendor for g in node.gpus}):
             gpu = node.gpus_of(vendor)[0]
             lanes, images = [], []
-            for lane in after.lanes.values():
-                if lane.node != node.name or after.vendor_of(lane) != vendor:
+            for lane in new_by_node.get(node.name, []):
+                if after.vendor_of(lane) != vendor:
                     continue
                 old = before.lanes.get(lane.name)
                 state = "active" if lane.active else "parked"
@@ -93,13 +102,15 @@ def _cards(before: Repo, after: Repo) -> list[CardChange]:
                     lanes.append(f"`{lane.name}`: {was} -> **{state}**")
                 if old is not None and old.image != lane.image:
                     images.append(f"`{lane.name}`: `{_short(old.image)}` -> `{_short(lane.image)}`")
-            for name, old in before.lanes.items():
-                if name not in after.lanes and old.node == node.name:
-                    lanes.append(f"`{name}`: removed")
+            for old in old_by_node.get(node.name, []):
+                if old.name not in after.lanes:
+                    lanes.append(f"`{old.name}`: removed")
             vram_before = (
-                _active_vram(before, node.name, vendor) if node.name in before.nodes else None
+                _active_vram(before, old_by_node.get(node.name, []), vendor)
+                if node.name in before.nodes
+                else None
             )
-            vram_after = _active_vram(after, node.name, vendor)
+            vram_after = _active_vram(after, new_by_node.get(node.name, []), vendor)
             if lanes or images or vram_before != vram_after:
                 cards.append(
                     CardChange(
