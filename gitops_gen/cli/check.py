@@ -88,10 +88,11 @@ def check_command(
     from gitops_gen.check import check_repo
     from gitops_gen.pr.base import BaseUnloadable, specs_and_policy_at
 
+    cache = Cache.open(root)
     base_blind = False
     try:
         base, base_policy = (
-            specs_and_policy_at(root, base_ref) if base_ref is not None else (None, None)
+            specs_and_policy_at(root, base_ref, cache) if base_ref is not None else (None, None)
         )
     except BaseUnloadable as exc:
         # Check the change on its own; being blind to what it changes is a warning.
@@ -102,7 +103,6 @@ def check_command(
         )
         base, base_policy, base_blind = None, None, True
 
-    cache = Cache.open(root)
     result = check_repo(root, today=today, base=base, base_policy=base_policy, cache=cache)
     cache.save()
     code = report_findings(result, fmt=fmt, output=output, verbose=verbose)

@@ -15,7 +15,7 @@ from gitops_gen.specs.schema import SpecSchemas
 
 def diff_against(root: Path, base_ref: str, cache: Cache | None = None) -> PullRequestDiff:
     """The stage's entry: the repo at `root` (validated) against itself at `base_ref`."""
-    before, base_policy = build_and_policy_at(root, base_ref)
+    before, base_policy = build_and_policy_at(root, base_ref, cache)
     after = build_repo(root, cache=cache)
     policies = (
         base_policy,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from gitops_gen.cache import Cache
 from gitops_gen.check.policy import Policy, load_policy
 from gitops_gen.errors import GitopsGenError, InputError
 from gitops_gen.pipeline import build_repo
@@ -63,14 +64,17 @@ def build_at(root: Path, ref: str) -> Build:
     return _at(root, ref, lambda base: build_repo(base, validate=False))
 
 
-def specs_and_policy_at(root: Path, ref: str) -> tuple[Repo, Policy]:
-    """`load_at` and `policy_at` from one extraction of `ref` (what `check --base` reads)."""
-    return _at(root, ref, lambda base: (load_repo(base), _policy(base)))
+def specs_and_policy_at(root: Path, ref: str, cache: Cache | None = None) -> tuple[Repo, Policy]:
+    """`load_at` and `policy_at` from one extraction of `ref` (what `check --base` reads).
+    The working tree's cache serves the base too: its entries are keyed by content."""
+    return _at(root, ref, lambda base: (load_repo(base, cache=cache), _policy(base)))
 
 
-def build_and_policy_at(root: Path, ref: str) -> tuple[Build, Policy]:
+def build_and_policy_at(root: Path, ref: str, cache: Cache | None = None) -> tuple[Build, Policy]:
     """`build_at` and `policy_at` from one extraction of `ref` (what `diff` reads)."""
-    return _at(root, ref, lambda base: (build_repo(base, validate=False), _policy(base)))
+    return _at(
+        root, ref, lambda base: (build_repo(base, validate=False, cache=cache), _policy(base))
+    )
 
 
 def _policy(base: Path) -> Policy:
