@@ -423,7 +423,9 @@ def _node(doc: SourceDoc) -> Node:
             )
             for g in d["gpus"]
         ),
-        model_cache=ModelCache(d["modelCache"]["hostPath"], d["modelCache"]["mountPath"]),
+        model_cache=ModelCache(
+            d["modelCache"]["hostPath"], d["modelCache"]["mountPath"], d["modelCache"].get("size")
+        ),
     )
 
 

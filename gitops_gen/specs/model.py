@@ -194,6 +194,7 @@ class Taint:
 class ModelCache:
     host_path: str
     mount_path: str
+    size: str | None = None  # the model disk's size (a quantity), when hardware/ gives it
 
 
 @dataclass(frozen=True)
