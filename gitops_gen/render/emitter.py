@@ -101,8 +101,10 @@ def _emit_mapping(data: dict[str, Any], indent: str, out: list[str]) -> None:
     for key, value in data.items():
         if not isinstance(key, str):
             raise TypeError(f"mapping keys must be strings, got {key!r}")
-        head = f"{indent}{_scalar(key)}:"
-        _emit_value(head, value, indent, out)
+        if type(value) is str and "\n" not in value:  # most values: one line, no block
+            out.append(f"{indent}{_string(key)}: {_string(value)}")
+        else:
+            _emit_value(f"{indent}{_string(key)}:", value, indent, out)
 
 
 def _emit_value(head: str, value: Any, indent: str, out: list[str]) -> None:
@@ -127,7 +129,9 @@ def _emit_value(head: str, value: Any, indent: str, out: list[str]) -> None:
 
 def _emit_sequence(data: list[Any], indent: str, out: list[str]) -> None:
     for item in data:
-        if isinstance(item, dict) and item:
+        if type(item) is str and "\n" not in item:  # args, command words: the common item
+            out.append(f"{indent}- {_string(item)}")
+        elif isinstance(item, dict) and item:
             start = len(out)
             _emit_mapping(item, indent + "  ", out)
             out[start] = f"{indent}- {out[start][len(indent) + 2 :]}"
