@@ -162,7 +162,8 @@ class Cache:
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
                     handle.write(_header(info))
-                    json.dump(kept, handle, separators=(",", ":"), sort_keys=True)
+                    # dumps, not dump: only the one-shot encoder is the C one.
+                    handle.write(json.dumps(kept, separators=(",", ":"), sort_keys=True))
                 os.replace(tmp, self.folder / FILE)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
