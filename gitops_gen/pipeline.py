@@ -9,19 +9,33 @@ from gitops_gen.cache import Cache
 from gitops_gen.check.validation import rendered_violations
 from gitops_gen.errors import InputError, Problem
 from gitops_gen.render import Build, render
-from gitops_gen.render.templating import RenderedTree
+from gitops_gen.render.templating import RenderedTree, TemplateRenderer
 from gitops_gen.specs.loader import load_repo
 from gitops_gen.specs.model import Repo
 
 
-def build_repo(root: Path, *, validate: bool = True, cache: Cache | None = None) -> Build:
+def build_repo(
+    root: Path,
+    *,
+    validate: bool = True,
+    cache: Cache | None = None,
+    renderer: TemplateRenderer | None = None,
+) -> Build:
     """Load and render the repo; with `validate`, every rendered object must pass the strict
     Kubernetes schema (the checker reports violations as findings instead)."""
-    return build_loaded(load_repo(root, cache=cache), validate=validate, cache=cache)
+    return build_loaded(
+        load_repo(root, cache=cache), validate=validate, cache=cache, renderer=renderer
+    )
 
 
-def build_loaded(repo: Repo, *, validate: bool = True, cache: Cache | None = None) -> Build:
-    build = render(repo)
+def build_loaded(
+    repo: Repo,
+    *,
+    validate: bool = True,
+    cache: Cache | None = None,
+    renderer: TemplateRenderer | None = None,
+) -> Build:
+    build = render(repo, renderer)
     if not validate:
         return build
     validate_tree(repo, build.tree, cache)

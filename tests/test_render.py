@@ -399,3 +399,20 @@ def test_a_template_cannot_hold_the_slot_characters() -> None:
         TemplateRenderer(
             loader=jinja2.FunctionLoader(lambda name: "kind: A\nx: \ue0000\ue001\n")
         ).render(_planned("t"))
+
+
+def test_a_reusing_renderer_renders_each_template_and_values_once() -> None:
+    # diff renders two revisions with one renderer: an unchanged object is rendered once
+    # and is the very same object on both sides; a changed value is rendered anew.
+    calls: list[str] = []
+    renderer = TemplateRenderer(
+        loader=jinja2.FunctionLoader(lambda name: calls.append(name) or "kind: A\nx: {{ v.x }}\n"),
+        reuse=True,
+    )
+    first = renderer.render(_planned("t", x=[1, {"y": "z"}]))
+    again = renderer.render(_planned("t", x=[1, {"y": "z"}]))
+    other = renderer.render(_planned("t", x=[1, {"y": "w"}]))
+    assert again is first and other is not first
+    assert other == {"kind": "A", "x": [1, {"y": "w"}]}
+    plain = TemplateRenderer(loader=jinja2.FunctionLoader(lambda name: "kind: A\nx: {{ v.x }}\n"))
+    assert plain.render(_planned("t", x=1)) is not plain.render(_planned("t", x=1))

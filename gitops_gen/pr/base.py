@@ -19,6 +19,7 @@ from gitops_gen.check.policy import Policy, load_policy
 from gitops_gen.errors import GitopsGenError, InputError
 from gitops_gen.pipeline import build_repo
 from gitops_gen.render import Build
+from gitops_gen.render.templating import TemplateRenderer
 from gitops_gen.specs.loader import load_repo
 from gitops_gen.specs.model import Repo
 from gitops_gen.specs.schema import SpecSchemas
@@ -70,10 +71,17 @@ def specs_and_policy_at(root: Path, ref: str, cache: Cache | None = None) -> tup
     return _at(root, ref, lambda base: (load_repo(base, cache=cache), _policy(base)))
 
 
-def build_and_policy_at(root: Path, ref: str, cache: Cache | None = None) -> tuple[Build, Policy]:
+def build_and_policy_at(
+    root: Path, ref: str, cache: Cache | None = None, renderer: TemplateRenderer | None = None
+) -> tuple[Build, Policy]:
     """`build_at` and `policy_at` from one extraction of `ref` (what `diff` reads)."""
     return _at(
-        root, ref, lambda base: (build_repo(base, validate=False, cache=cache), _policy(base))
+        root,
+        ref,
+        lambda base: (
+            build_repo(base, validate=False, cache=cache, renderer=renderer),
+            _policy(base),
+        ),
     )
 
 

@@ -224,6 +224,8 @@ _JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=True).encode
 def _identical(old: Any, new: Any) -> bool:
     """The same data, types and key order included (1, 1.0 and true differ): most objects of
     a pull request are unchanged, and C-encoding both is far cheaper than walking them."""
+    if old is new:
+        return True
     try:
         return bool(_JSON(old) == _JSON(new))
     except (TypeError, ValueError):  # not JSON data (a YAML timestamp, say): walk it

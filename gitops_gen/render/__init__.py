@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gitops_gen.render.templating import RenderedTree, render_repo
+from gitops_gen.render.templating import RenderedTree, TemplateRenderer, render_repo
 from gitops_gen.specs.model import Repo
 
 
@@ -22,6 +22,6 @@ class Build:
         return self.repo.root / self.repo.config.argocd.rendered_path
 
 
-def render(repo: Repo) -> Build:
+def render(repo: Repo, renderer: TemplateRenderer | None = None) -> Build:
     """The stage's entry: every planned file rendered, nothing validated or written."""
-    return Build(repo=repo, tree=render_repo(repo))
+    return Build(repo=repo, tree=render_repo(repo, renderer=renderer))

@@ -180,7 +180,10 @@ class TemplateRenderer:
     values' JSON text, which is exactly the text the template would have held there.
     """
 
-    def __init__(self, loader: jinja2.BaseLoader | None = None) -> None:
+    def __init__(self, loader: jinja2.BaseLoader | None = None, *, reuse: bool = False) -> None:
+        """`reuse`: remember each output by its template and values, for a renderer that
+        renders two revisions of one repo (diff): what did not change is not rendered twice."""
+        self._reused: dict[tuple[str, str], tuple[Any, str]] | None = {} if reuse else None
         self._values: list[str] = []
         self._shapes: dict[str, _Shape | None] = {}
         self._templates: dict[str, jinja2.Template] = {}
@@ -204,6 +207,18 @@ class TemplateRenderer:
 
     def render_json(self, planned: PlannedFile) -> tuple[Any, str]:
         """The object, and its JSON text (the content key of the object)."""
+        if self._reused is None:
+            return self._render_json(planned)
+        try:
+            key = (planned.template or "", _ENCODE(planned.values))
+        except (TypeError, ValueError):
+            return self._render_json(planned)
+        found = self._reused.get(key)
+        if found is None:
+            found = self._reused[key] = self._render_json(planned)
+        return found  # the same object for both revisions: objects are never modified
+
+    def _render_json(self, planned: PlannedFile) -> tuple[Any, str]:
         name = planned.template or ""
         self._values = []
         try:
