@@ -24,6 +24,7 @@ from gitops_gen.specs.model import (
     Lane,
     Location,
     ModelLock,
+    NetworkPolicies,
     Node,
     Repo,
     RepoConfig,
@@ -534,6 +535,9 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         files.append(PlannedFile(f"{base}/{path}", origin, values, template))
 
     security = {"pod": POD_SECURITY_CONTEXT, "container": CONTAINER_SECURITY_CONTEXT}
+    isolation = config.network_policies if config.network_policies else None
+    if isolation is not None and not isolation.enabled:
+        isolation = None
 
     # Platform: namespace and runtime classes.
     add(
@@ -562,6 +566,9 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         add(f"values/{lane.name}.yaml", origin, values_document(values), None)
         add(f"lanes/{lane.name}/deployment.yaml", origin, values, "lane-deployment.yaml.j2")
         add(f"lanes/{lane.name}/service.yaml", origin, _service(values), "service.yaml.j2")
+        if isolation is not None:
+            policy = _lane_policy(values, config, isolation)
+            add(f"lanes/{lane.name}/networkpolicy.yaml", origin, policy, "networkpolicy.yaml.j2")
 
     # Models: one prefetch Job per (node, locked model) used by a lane on that node.
     wanted = sorted({(lane.node, lane.model) for lane in lanes if lane.model})
@@ -571,6 +578,14 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         if job is not None:
             job["security"] = security
             add(f"models/{node_name}/{model_name}.yaml", model.where(), job, "prefetch-job.yaml.j2")
+    if isolation is not None and wanted:
+        # The prefetch Jobs serve nothing: no connection may reach them.
+        add(
+            "models/networkpolicy.yaml",
+            config_at("networkPolicies"),
+            _policy(PREFETCH_POLICY, config.namespace, {**PREFETCH_LABELS, **MANAGED_BY}, []),
+            "networkpolicy.yaml.j2",
+        )
 
     # Gateway: LiteLLM config, Deployment and Service.
     gateway = config.gateway
@@ -580,6 +595,11 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         add("gateway/configmap.yaml", gateway.where(), gw, "gateway-configmap.yaml.j2")
         add("gateway/deployment.yaml", gateway.where(), gw, "gateway-deployment.yaml.j2")
         add("gateway/service.yaml", gateway.where(), _service(gw), "service.yaml.j2")
+        if isolation is not None:
+            # Clients of the gateway live anywhere: it admits all of them, on its port only.
+            ports = [{"port": gw["port"], "protocol": "TCP"}]
+            policy = _policy(gw["name"], gw["namespace"], gw["selectorLabels"], [{"ports": ports}])
+            add("gateway/networkpolicy.yaml", gateway.where(), policy, "networkpolicy.yaml.j2")
 
     # Argo CD: one Application per group, a chart Application, and the root app-of-apps.
     argocd = config.argocd
@@ -680,6 +700,51 @@ def values_document(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in render_only}
 
 
+PREFETCH_POLICY = "model-prefetch"
+PREFETCH_LABELS = {"app.kubernetes.io/component": "model-prefetch"}
+
+
+def _policy(
+    name: str, namespace: str, pods: Mapping[str, str], ingress: list[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": namespace,
+        "labels": dict(MANAGED_BY),
+        "podLabels": dict(pods),
+        "ingress": ingress,
+    }
+
+
+def _lane_policy(
+    values: Mapping[str, Any], config: RepoConfig, isolation: NetworkPolicies
+) -> dict[str, Any]:
+    """A lane admits the gateway (or, without one, its own namespace) and the metrics
+    scraper's namespace, on its port; nothing else reaches the card's server."""
+    ports = [{"port": values["port"], "protocol": "TCP"}]
+    if config.gateway is not None:
+        gateway = _gateway_selector(config.gateway)
+        sources: list[dict[str, Any]] = [{"podSelector": {"matchLabels": gateway}}]
+    else:
+        sources = [{"podSelector": {}}]
+    ingress = [{"from": sources, "ports": ports}]
+    if isolation.metrics_from is not None:
+        scraper = {"kubernetes.io/metadata.name": isolation.metrics_from}
+        ingress.append({"from": [{"namespaceSelector": {"matchLabels": scraper}}], "ports": ports})
+    ingress += _probe_sources(isolation, ports)
+    return _policy(values["name"], values["namespace"], values["selectorLabels"], ingress)
+
+
+def _probe_sources(isolation: NetworkPolicies, ports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The kubelet probes the serving port; most network plugins never filter that, some
+    do: their nodes' addresses are admitted on it, nothing else."""
+    if not isolation.node_cidrs:
+        return []
+    return [
+        {"from": [{"ipBlock": {"cidr": cidr}} for cidr in isolation.node_cidrs], "ports": ports}
+    ]
+
+
 def _service(values: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "name": values["name"],
@@ -690,11 +755,15 @@ def _service(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _gateway_selector(gateway: Gateway) -> dict[str, str]:
+    return {"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": gateway.name}
+
+
 def _gateway_values(
     gateway: Gateway, litellm: dict[str, Any], namespace: str, security: Mapping[str, Any]
 ) -> dict[str, Any]:
     text = dump_yaml(litellm)
-    selector = {"app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": gateway.name}
+    selector = _gateway_selector(gateway)
     requests: dict[str, Any] = {}
     limits: dict[str, Any] = {}
     if gateway.resources is not None:

@@ -30,6 +30,7 @@ from gitops_gen.specs.model import (
     ModelCache,
     ModelFile,
     ModelLock,
+    NetworkPolicies,
     Node,
     Prefetch,
     Repo,
@@ -344,6 +345,7 @@ def _config(doc: SourceDoc) -> RepoConfig:
     amd_plugin = d.get("amdDevicePlugin")
     prefetch = d["prefetch"]
     gateway = d.get("gateway")
+    isolation = d.get("networkPolicies")
     return RepoConfig(
         doc=doc,
         clusters=tuple(
@@ -391,6 +393,13 @@ def _config(doc: SourceDoc) -> RepoConfig:
                 GatewayRoute(r["alias"], r["model"], r["apiBase"])
                 for r in gateway.get("extraRoutes", [])
             ),
+        ),
+        network_policies=None
+        if isolation is None
+        else NetworkPolicies(
+            isolation["enabled"],
+            isolation.get("metricsFrom"),
+            tuple(isolation.get("nodeCIDRs", [])),
         ),
     )
 

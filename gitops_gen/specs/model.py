@@ -132,6 +132,13 @@ class Gateway(Spec):
 
 
 @dataclass(frozen=True)
+class NetworkPolicies:
+    enabled: bool
+    metrics_from: str | None = None  # the metrics scraper's namespace
+    node_cidrs: tuple[str, ...] = ()  # where kubelet probes come from, when filtered
+
+
+@dataclass(frozen=True)
 class RepoConfig(Spec):
     clusters: tuple[Cluster, ...] = ()
     namespace: str = ""
@@ -144,6 +151,7 @@ class RepoConfig(Spec):
     amd_device_plugin: DevicePlugin | None = None  # AMD (`amdDevicePlugin`)
     prefetch: Prefetch | None = None
     gateway: Gateway | None = None
+    network_policies: NetworkPolicies | None = None
 
     @property
     def device_plugins(self) -> tuple[DevicePlugin, ...]:
