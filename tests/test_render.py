@@ -416,3 +416,24 @@ def test_a_reusing_renderer_renders_each_template_and_values_once() -> None:
     assert other == {"kind": "A", "x": [1, {"y": "w"}]}
     plain = TemplateRenderer(loader=jinja2.FunctionLoader(lambda name: "kind: A\nx: {{ v.x }}\n"))
     assert plain.render(_planned("t", x=1)) is not plain.render(_planned("t", x=1))
+
+
+def test_two_specs_rendering_the_same_object_are_bad_input(tmp_path: Path, cli) -> None:
+    # A lane named like the gateway would render a second Deployment, Service and
+    # NetworkPolicy litellm: Argo CD would apply one over the other.
+    from gitops_gen.errors import InputError
+
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    lane = repo / "lanes" / "vllm-rollback.yaml"
+    lane.write_text(lane.read_text().replace("name: vllm-rollback", "name: litellm"))
+    with pytest.raises(InputError) as raised:
+        render_repo(load_repo(repo))
+    lines = raised.value.lines()
+    assert lines[0].startswith("lanes/vllm-rollback.yaml:")
+    assert (
+        "metadata.name: Deployment/vllm/litellm is also rendered from gitops-gen.yaml:" in lines[0]
+    )
+    before = {p: p.read_bytes() for p in (repo / "rendered").rglob("*") if p.is_file()}
+    result = cli("render", cwd=repo)
+    assert result.code == 2 and "Traceback" not in result.err
+    assert {p: p.read_bytes() for p in (repo / "rendered").rglob("*") if p.is_file()} == before

@@ -22,7 +22,7 @@ import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from gitops_gen.cache import digest
-from gitops_gen.errors import TemplateError
+from gitops_gen.errors import InputError, Problem, TemplateError
 from gitops_gen.render.emitter import RenderedYAMLError, dump_yaml, load_rendered
 from gitops_gen.render.plan import PlannedFile, plan_repo
 from gitops_gen.specs.model import Location, Repo
@@ -280,4 +280,33 @@ def render_repo(repo: Repo, *, renderer: TemplateRenderer | None = None) -> Rend
             objects.append(RenderedObject(planned.path, planned.origin, data))
         documents[planned.path] = (planned.origin.file, data)
         digests[planned.path] = digest(text)
+    _refuse_duplicates(objects)
     return RenderedTree(documents=documents, objects=tuple(objects), digests=digests)
+
+
+def _identity(obj: RenderedObject) -> tuple[str, str, str, str]:
+    """What the API server keys an object by: its API group, kind, namespace and name."""
+    group = str(obj.data.get("apiVersion", "")).rpartition("/")[0]
+    meta = obj.data.get("metadata") or {}
+    return group, str(obj.data.get("kind")), str(meta.get("namespace", "")), str(meta.get("name"))
+
+
+def _refuse_duplicates(objects: list[RenderedObject]) -> None:
+    """Two specs that render the same object (a lane named like the gateway) would have
+    Argo CD apply one over the other: the spec that comes second is bad input."""
+    first: dict[tuple[str, str, str, str], RenderedObject] = {}
+    problems = []
+    for obj in objects:
+        seen = first.setdefault(_identity(obj), obj)
+        if seen is not obj:
+            problems.append(
+                Problem(
+                    obj.origin.file,
+                    obj.origin.line,
+                    "metadata.name",
+                    f"{obj.ident} is also rendered from {seen.origin.file}:{seen.origin.line} "
+                    f"({seen.path}); rename one of them",
+                )
+            )
+    if problems:
+        raise InputError(problems)
