@@ -11,7 +11,7 @@ the processes it waited for, such as git), wall seconds, and peak resident memor
 
 - cold: `.gitops-gen-cache/` deleted just before the run; warm: the same command again
   right after. (The operating system's file cache is not dropped: cold is gitops-gen's
-  cache only.)
+  cache only. Dirty pages are flushed (sync) before every run, outside its time.)
 - one-lane edit: after a warm run, one lane file is edited (not committed) and
   `pre-commit` runs, the case a user hits on every commit. Without `pre-commit`,
   `render` and `check` run as two processes and their times are summed.
@@ -143,6 +143,9 @@ def measure(command: list[str], cwd: Path, allowed: Iterable[int] = (0,)) -> Run
     """One run of `command` as its own process. Raises BenchError, with the command's
     stderr, when it exits with a status outside `allowed` or prints a traceback."""
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
+        # what earlier steps wrote (the generated repo, git's objects) is flushed first,
+        # so its write-back does not stall this run's file operations
+        os.sync()
         start = time.perf_counter()
         proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
