@@ -437,3 +437,32 @@ def test_two_specs_rendering_the_same_object_are_bad_input(tmp_path: Path, cli) 
     result = cli("render", cwd=repo)
     assert result.code == 2 and "Traceback" not in result.err
     assert {p: p.read_bytes() for p in (repo / "rendered").rglob("*") if p.is_file()} == before
+
+
+def test_the_gateway_key_is_a_secret_reference_and_nothing_else(tmp_path: Path, cli) -> None:
+    h100 = render_repo(load_repo(ROOT / "examples" / "h100x2-tp2"))
+    deployment = next(o.data for o in h100.objects if o.path.endswith("gateway/deployment.yaml"))
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["env"] == [
+        {
+            "name": "LITELLM_MASTER_KEY",
+            "valueFrom": {"secretKeyRef": {"name": "litellm-master-key", "key": "master-key"}},
+        }
+    ]
+    config_map = next(o.data for o in h100.objects if o.path.endswith("gateway/configmap.yaml"))
+    config = load_yaml(config_map["data"]["config.yaml"])
+    assert config["general_settings"] == {"master_key": "os.environ/LITELLM_MASTER_KEY"}
+    # Without masterKeySecret (the root example) the gateway has neither.
+    root = render_repo(load_repo(ROOT))
+    root_map = next(o.data for o in root.objects if o.path.endswith("gateway/configmap.yaml"))
+    assert "general_settings" not in load_yaml(root_map["data"]["config.yaml"])
+    # A literal key is refused, and the refusal does not repeat it.
+    repo = copy_repo(ROOT, tmp_path / "repo")
+    config_file = repo / "gitops-gen.yaml"
+    text = config_file.read_text()
+    config_file.write_text(
+        text.replace("gateway:\n", "gateway:\n  masterKey: sk-do-not-echo-4711\n", 1)
+    )
+    result = cli("render", cwd=repo)
+    assert result.code == 2 and "gateway" in result.err
+    assert "sk-do-not-echo-4711" not in result.out + result.err

@@ -375,7 +375,11 @@ def plan_gateway_config(
                 },
             }
         )
-    return {"model_list": model_list, "litellm_settings": {"drop_params": True}}
+    config: dict[str, Any] = {"model_list": model_list, "litellm_settings": {"drop_params": True}}
+    if gateway is not None and gateway.master_key_secret is not None:
+        # LiteLLM reads the key from the environment the Deployment fills from the Secret.
+        config["general_settings"] = {"master_key": f"os.environ/{MASTER_KEY_ENV}"}
+    return config
 
 
 # --- security contexts --------------------------------------------------------------
@@ -782,4 +786,15 @@ def _gateway_values(
         "configChecksum": hashlib.sha256(text.encode()).hexdigest(),
         "resources": {"requests": requests, "limits": limits},
         "security": security,
+        "env": _master_key_env(gateway),
     }
+
+
+MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+
+
+def _master_key_env(gateway: Gateway) -> list[dict[str, Any]]:
+    if gateway.master_key_secret is None:
+        return []
+    name, key = gateway.master_key_secret
+    return [{"name": MASTER_KEY_ENV, "valueFrom": {"secretKeyRef": {"name": name, "key": key}}}]

@@ -393,6 +393,7 @@ def _config(doc: SourceDoc) -> RepoConfig:
                 GatewayRoute(r["alias"], r["model"], r["apiBase"])
                 for r in gateway.get("extraRoutes", [])
             ),
+            master_key_secret=_secret_ref(gateway.get("masterKeySecret")),
         ),
         network_policies=None
         if isolation is None
@@ -402,6 +403,10 @@ def _config(doc: SourceDoc) -> RepoConfig:
             tuple(isolation.get("nodeCIDRs", [])),
         ),
     )
+
+
+def _secret_ref(found: Mapping[str, str] | None) -> tuple[str, str] | None:
+    return None if found is None else (found["name"], found.get("key", "master-key"))
 
 
 def _node(doc: SourceDoc) -> Node:

@@ -129,6 +129,7 @@ class Gateway(Spec):
     port: int = 4000
     resources: Resources | None = None
     extra_routes: tuple[GatewayRoute, ...] = ()
+    master_key_secret: tuple[str, str] | None = None  # (Secret name, data key)
 
 
 @dataclass(frozen=True)
