@@ -466,3 +466,78 @@ def test_the_gateway_key_is_a_secret_reference_and_nothing_else(tmp_path: Path, 
     result = cli("render", cwd=repo)
     assert result.code == 2 and "gateway" in result.err
     assert "sk-do-not-echo-4711" not in result.out + result.err
+
+
+MANIFEST_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: qwen36-35b-gguf-fast%s}
+spec:
+  selector: {app: other}
+  ports: [{port: 80}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("namespace", "refused"),
+    [("", True), (", namespace: vllm", True), (", namespace: elsewhere", False)],
+)
+def test_a_manifest_of_an_object_the_specs_render_is_bad_input(
+    tmp_path: Path, namespace: str, refused: bool
+) -> None:
+    from gitops_gen.errors import InputError
+
+    repo = copy_repo(ROOT, tmp_path / "repo")
+    (repo / "manifests").mkdir()
+    (repo / "manifests" / "svc.yaml").write_text(MANIFEST_SERVICE % namespace)
+    if not refused:
+        render_repo(load_repo(repo))  # another namespace: another object
+        return
+    with pytest.raises(InputError) as raised:
+        render_repo(load_repo(repo))
+    (line,) = raised.value.lines()
+    assert line.startswith("manifests/svc.yaml:1: metadata.name: Service/vllm/qwen36-35b-gguf-fast")
+    assert "is also rendered from lanes/qwen36-35b-gguf-fast.yaml:" in line
+
+
+def test_a_hand_written_namespace_is_the_rendered_one(tmp_path: Path) -> None:
+    # Cluster-scoped: a Namespace is one object whatever namespace a manifest claims.
+    from gitops_gen.errors import InputError
+
+    repo = copy_repo(ROOT, tmp_path / "repo")
+    (repo / "manifests").mkdir()
+    (repo / "manifests" / "ns.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: vllm}\n"
+    )
+    with pytest.raises(InputError) as raised:
+        render_repo(load_repo(repo))
+    assert "Namespace/vllm/vllm is also rendered from gitops-gen.yaml" in raised.value.lines()[0]
+
+
+def test_the_same_object_in_two_clusters_is_two_objects(tmp_path: Path) -> None:
+    repo = copy_repo(ROOT, tmp_path / "repo")
+    config = repo / "gitops-gen.yaml"
+    config.write_text(
+        config.read_text().replace(
+            'kubernetesVersion: "1.35"\n',
+            'kubernetesVersion: "1.35"\n  - name: edge\n    kubernetesVersion: "1.35"\n',
+            1,
+        )
+    )
+    node = (repo / "hardware" / "gpu-worker-1.yaml").read_text()
+    (repo / "hardware" / "gpu-worker-1.yaml").write_text(
+        node.replace("kind: Node\n", "kind: Node\ncluster: homelab\n")
+    )
+    edge = node.replace("gpu-worker-1", "edge-1").replace(
+        "kind: Node\n", "kind: Node\ncluster: edge\n"
+    )
+    (repo / "hardware" / "edge-1.yaml").write_text(edge)
+    lane = (repo / "lanes" / "qwen36-35b-gguf-fast.yaml").read_text()
+    (repo / "lanes" / "edge-fast.yaml").write_text(
+        lane.replace("name: qwen36-35b-gguf-fast", "name: edge-fast").replace(
+            "node: gpu-worker-1", "node: edge-1"
+        )
+    )
+    tree = render_repo(load_repo(repo))
+    namespaces = sorted(o.path for o in tree.objects if o.data["kind"] == "Namespace")
+    assert namespaces == ["edge/platform/namespace.yaml", "homelab/platform/namespace.yaml"]

@@ -280,33 +280,50 @@ def render_repo(repo: Repo, *, renderer: TemplateRenderer | None = None) -> Rend
             objects.append(RenderedObject(planned.path, planned.origin, data))
         documents[planned.path] = (planned.origin.file, data)
         digests[planned.path] = digest(text)
-    _refuse_duplicates(objects)
+    _refuse_duplicates(repo, objects)
     return RenderedTree(documents=documents, objects=tuple(objects), digests=digests)
 
 
-def _identity(obj: RenderedObject) -> tuple[str, str, str, str]:
-    """What the API server keys an object by: its API group, kind, namespace and name."""
-    group = str(obj.data.get("apiVersion", "")).rpartition("/")[0]
-    meta = obj.data.get("metadata") or {}
-    return group, str(obj.data.get("kind")), str(meta.get("namespace", "")), str(meta.get("name"))
+# (cluster, API group, kind, name): with the namespace, what the API server keys an object by.
+_Key = tuple[str, str, str, str]
 
 
-def _refuse_duplicates(objects: list[RenderedObject]) -> None:
-    """Two specs that render the same object (a lane named like the gateway) would have
-    Argo CD apply one over the other: the spec that comes second is bad input."""
-    first: dict[tuple[str, str, str, str], RenderedObject] = {}
+def _key(cluster: str, data: Mapping[str, Any]) -> tuple[_Key, str]:
+    """The object's key and its namespace ('' when it has none)."""
+    group = str(data.get("apiVersion", "")).rpartition("/")[0]
+    meta = data.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    return (cluster, group, str(data.get("kind")), str(meta.get("name"))), str(
+        meta.get("namespace") or ""
+    )
+
+
+def _refuse_duplicates(repo: Repo, objects: list[RenderedObject]) -> None:
+    """Two specs that render the same object (a lane named like the gateway), or a
+    hand-written manifest of an object the specs render, would have Argo CD apply one
+    over the other: the one that comes second is bad input."""
+    seen: dict[_Key, list[tuple[str, str]]] = {}  # key -> [(namespace, where it comes from)]
     problems = []
+
+    def claim(key: _Key, namespace: str, where: Location, ident: str, source: str) -> None:
+        for other_ns, other in seen.get(key, []):
+            # A cluster-scoped object (no namespace) is one object whatever the other says.
+            if not other_ns or not namespace or other_ns == namespace:
+                message = f"{ident} is also {other}; rename or remove one of them"
+                problems.append(Problem(where.file, where.line, "metadata.name", message))
+                return
+        seen.setdefault(key, []).append((namespace, source))
+
     for obj in objects:
-        seen = first.setdefault(_identity(obj), obj)
-        if seen is not obj:
-            problems.append(
-                Problem(
-                    obj.origin.file,
-                    obj.origin.line,
-                    "metadata.name",
-                    f"{obj.ident} is also rendered from {seen.origin.file}:{seen.origin.line} "
-                    f"({seen.path}); rename one of them",
-                )
-            )
+        key, namespace = _key(obj.path.split("/", 1)[0], obj.data)
+        source = f"rendered from {obj.origin.file}:{obj.origin.line} ({obj.path})"
+        claim(key, namespace, obj.origin, obj.ident, source)
+    for manifest in repo.manifests:
+        key, namespace = _key(manifest.cluster, manifest.data)
+        # Argo CD puts a manifest without a namespace in its Application's destination.
+        namespace = namespace or repo.config.namespace
+        where = manifest.where()
+        ident = f"{key[2]}/{namespace}/{key[3]}"
+        claim(key, namespace, where, ident, f"written in {where.file}:{where.line}")
     if problems:
         raise InputError(problems)
