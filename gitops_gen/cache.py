@@ -111,7 +111,9 @@ class Cache:
         if not stat.S_ISDIR(info.st_mode):
             return cls.disabled()  # a link or a file where the cache should be: leave it
         try:
-            with (folder / FILE).open("r", encoding="utf-8") as handle:
+            # Never through a link: what the cache reads stays inside the repo.
+            fd = os.open(folder / FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "r", encoding="utf-8") as handle:
                 if handle.readline() != _header(info):
                     return cls(folder, empty)  # another version, or another folder's cache
                 payload = json.load(handle)
@@ -156,8 +158,7 @@ class Cache:
             if not stat.S_ISDIR(info.st_mode):
                 return
             for name, text in ((".gitignore", _IGNORE), ("CACHEDIR.TAG", _TAG)):
-                if not (self.folder / name).is_file():
-                    (self.folder / name).write_text(text, encoding="utf-8")
+                _create(self.folder / name, text)
             fd, tmp = tempfile.mkstemp(prefix=f".{FILE}.", dir=self.folder)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -170,6 +171,17 @@ class Cache:
                 raise
         except OSError:
             return
+
+
+def _create(path: Path, text: str) -> None:
+    """Write a new file; never through a link (a committed cache folder could hold one
+    pointing outside the repo), and never over what is there."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0))
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _sections(payload: Any) -> dict[str, dict[str, Any]] | None:

@@ -218,3 +218,31 @@ def test_deleting_the_cache_midway_changes_nothing(tmp_path: Path) -> None:
     edited = _run(repo, "pre-commit", cache=True)
     assert edited[0] == 1 and first[0] == 0
     assert _run(repo, "render", "--check", cache=True)[0] == 0
+
+
+def test_nothing_is_written_through_a_link_inside_the_cache_folder(tmp_path: Path) -> None:
+    # A cache folder committed to a repository may hold links pointing outside it.
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo / CACHE_DIR).mkdir()
+    (repo / CACHE_DIR / ".gitignore").symlink_to(outside / "planted")
+    (repo / CACHE_DIR / "cache.json").symlink_to(outside / "cache.json")
+    (outside / "cache.json").write_text("not read\n")
+    assert _run(repo, "pre-commit", cache=True)[0] == 0
+    assert sorted(p.name for p in outside.iterdir()) == ["cache.json"]
+    assert (outside / "cache.json").read_text() == "not read\n"
+    assert not (repo / CACHE_DIR / "cache.json").is_symlink()  # replaced, not followed
+
+
+def test_a_linked_cache_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    cache = Cache.open(here)
+    cache.put("valid", "k", 1)
+    cache.save()
+    real = here / CACHE_DIR / "cache.json"
+    moved = tmp_path / "elsewhere.json"
+    real.rename(moved)
+    real.symlink_to(moved)  # the right header and entries, but behind a link
+    assert Cache.open(here).get("valid", "k") is None
