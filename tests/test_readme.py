@@ -80,6 +80,13 @@ def matches(expected: tuple[str, ...], actual: list[str]) -> bool:
 
 
 BLOCKS = console_blocks((ROOT / "README.md").read_text())
+EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
+# Each example's README runs from the repository root, as it says, against a copy.
+EXAMPLE_BLOCKS = [
+    (name, block)
+    for name in EXAMPLES
+    for block in console_blocks((ROOT / "examples" / name / "README.md").read_text())
+]
 
 
 def test_the_readme_has_console_blocks_to_run() -> None:
@@ -118,6 +125,30 @@ def test_console_block(block: ConsoleBlock, tmp_path: Path) -> None:
         actual = _shell(step.command, repo).splitlines()
         assert matches(step.expected, actual), (
             f"README.md:{block.line}: $ {step.command}\n"
+            + "--- expected\n"
+            + "\n".join(step.expected)
+            + "\n--- actual\n"
+            + "\n".join(actual)
+        )
+
+
+def test_every_example_says_which_field_note_it_models_and_what_to_try() -> None:
+    for name in EXAMPLES:
+        text = (ROOT / "examples" / name / "README.md").read_text()
+        assert re.search(r"\(seed 00[0-9]\)", text.splitlines()[0]), name
+    assert {name for name, _ in EXAMPLE_BLOCKS} == set(EXAMPLES)
+
+
+@pytest.mark.parametrize(
+    ("name", "block"), EXAMPLE_BLOCKS, ids=lambda v: v if isinstance(v, str) else str(v.line)
+)
+def test_example_console_block(name: str, block: ConsoleBlock, tmp_path: Path) -> None:
+    copy = tmp_path / "gitops-gen"
+    copy_repo(ROOT / "examples" / name, copy / "examples" / name, with_rendered=True)
+    for step in block.steps:
+        actual = _shell(step.command, copy).splitlines()
+        assert matches(step.expected, actual), (
+            f"examples/{name}/README.md:{block.line}: $ {step.command}\n"
             + "--- expected\n"
             + "\n".join(step.expected)
             + "\n--- actual\n"
