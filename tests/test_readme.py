@@ -121,10 +121,14 @@ def test_console_block(block: ConsoleBlock, tmp_path: Path) -> None:
     repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
     if block.setup is not None:
         _shell(block.setup, repo)
+    _run_steps(block, repo, "README.md")
+
+
+def _run_steps(block: ConsoleBlock, cwd: Path, readme: str) -> None:
     for step in block.steps:
-        actual = _shell(step.command, repo).splitlines()
+        actual = _shell(step.command, cwd).splitlines()
         assert matches(step.expected, actual), (
-            f"README.md:{block.line}: $ {step.command}\n"
+            f"{readme}:{block.line}: $ {step.command}\n"
             + "--- expected\n"
             + "\n".join(step.expected)
             + "\n--- actual\n"
@@ -145,15 +149,7 @@ def test_every_example_says_which_field_note_it_models_and_what_to_try() -> None
 def test_example_console_block(name: str, block: ConsoleBlock, tmp_path: Path) -> None:
     copy = tmp_path / "gitops-gen"
     copy_repo(ROOT / "examples" / name, copy / "examples" / name, with_rendered=True)
-    for step in block.steps:
-        actual = _shell(step.command, copy).splitlines()
-        assert matches(step.expected, actual), (
-            f"examples/{name}/README.md:{block.line}: $ {step.command}\n"
-            + "--- expected\n"
-            + "\n".join(step.expected)
-            + "\n--- actual\n"
-            + "\n".join(actual)
-        )
+    _run_steps(block, copy, f"examples/{name}/README.md")
 
 
 @pytest.mark.parametrize(
