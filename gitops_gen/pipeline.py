@@ -46,7 +46,7 @@ def validate_tree(repo: Repo, tree: RenderedTree, cache: Cache | None = None) ->
     """A spec value Kubernetes would reject (a bad quantity, say) is bad input."""
     found = rendered_violations(repo, tree, cache)
     problems: list[Problem] = []
-    for obj in tree.objects:
+    for obj in (*tree.objects, *tree.compose):
         for violation in found.get(obj.path, ()):
             where = f"{obj.ident}" + (f" {violation.path}" if violation.path else "")
             problems.append(

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC_ENTRIES = ["gitops-gen.yaml", "hardware", "lanes", "models.lock.yaml", "policies", "manifests"]
+# compose.yaml: the hand-written compose file examples/rtx5090-compose names.
+SPEC_ENTRIES = [
+    "gitops-gen.yaml",
+    "hardware",
+    "lanes",
+    "models.lock.yaml",
+    "policies",
+    "manifests",
+    "compose.yaml",
+]
 
 
 def copy_repo(source: Path, target: Path, *, with_rendered: bool = False) -> Path:

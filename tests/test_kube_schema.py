@@ -14,13 +14,15 @@ from gitops_gen.specs.source import format_path
 from tests.conftest import ROOT
 
 REPOS = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())]
+# Repos with a Kubernetes cluster (a compose-only repo renders no Kubernetes object).
+KUBE_REPOS = [p for p in REPOS if load_repo(p).config.kube_clusters]
 
 
-@pytest.mark.parametrize("root", REPOS, ids=lambda p: p.name if p != ROOT else "root")
+@pytest.mark.parametrize("root", KUBE_REPOS, ids=lambda p: p.name if p != ROOT else "root")
 def test_every_rendered_object_is_valid_for_its_kubernetes_version(root: Path) -> None:
     repo = load_repo(root)
     tree = render_repo(repo)
-    versions = {c.name: c.kubernetes_version for c in repo.config.clusters}
+    versions = {c.name: c.kubernetes_version for c in repo.config.kube_clusters}
     schemas = {name: KubeSchemas(v) for name, v in versions.items()}
     assert tree.objects
     for obj in tree.objects:
@@ -64,7 +66,7 @@ def test_validators_are_compiled_once_per_kind() -> None:
     assert schemas.validator("apps/v1", "Deployment") is first
 
 
-@pytest.mark.parametrize("root", REPOS, ids=lambda p: p.name if p != ROOT else "root")
+@pytest.mark.parametrize("root", KUBE_REPOS, ids=lambda p: p.name if p != ROOT else "root")
 def test_kubernetes_validate_itself_accepts_every_builtin_object(root: Path) -> None:
     """The independent reference: kubernetes-validate's own entry point, strict mode."""
     import kubernetes_validate

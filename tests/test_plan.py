@@ -95,7 +95,7 @@ def test_ollama_lane_is_configured_through_its_environment() -> None:
 
 
 def test_amd_lanes_get_the_groups_owning_the_device_nodes() -> None:
-    from gitops_gen.render.plan import plan_repo
+    from gitops_gen.render.targets import plan_repo
 
     repo = load_repo(ROOT / "examples" / "mixed-nvidia-amd")
     by_path = {p.path: p.values for p in plan_repo(repo)}

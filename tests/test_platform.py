@@ -20,10 +20,13 @@ from gitops_gen.render.platform import (
     placements,
     schedule_platform,
 )
+from gitops_gen.specs.loader import load_repo
 from gitops_gen.specs.model import Node, Taint
 from tests.conftest import ROOT
 
 EXAMPLES = [ROOT, *sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())]
+# Device plugins run on Kubernetes only (a compose host gets its GPUs from Docker).
+KUBE_EXAMPLES = [p for p in EXAMPLES if load_repo(p).config.kube_clusters]
 
 
 def _node(name: str, labels: dict[str, str], taints: tuple[Taint, ...] = ()) -> Node:
@@ -142,7 +145,7 @@ def test_amd_default_selector_is_ignored_until_enabled_and_nulled_keys_go() -> N
     assert pod.node_selector == {"kubernetes.io/hostname": "brain"}
 
 
-@pytest.mark.parametrize("repo", EXAMPLES, ids=lambda p: p.name if p != ROOT else "root")
+@pytest.mark.parametrize("repo", KUBE_EXAMPLES, ids=lambda p: p.name if p != ROOT else "root")
 def test_every_example_platform_schedules_on_its_gpu_nodes(repo: Path) -> None:
     """Each rendered device-plugin Application, read back from the rendered objects, puts
     every required DaemonSet on every GPU node of its vendor; no values list is empty."""

@@ -16,7 +16,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from gitops_gen.errors import TemplateError
 from gitops_gen.render.emitter import load_rendered
-from gitops_gen.render.plan import PlannedFile, plan_repo
+from gitops_gen.render.plan import PlannedFile
+from gitops_gen.render.targets import plan_repo
 from gitops_gen.render.templating import (
     RenderedTree,
     TemplateRenderer,

@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any, Protocol, cast
 
 from gitops_gen.check.findings import Finding, Hit, Severity
-from gitops_gen.check.inventory import Inventory, Workload
+from gitops_gen.check.inventory import ComposeService, Inventory, Workload
 from gitops_gen.check.policy import Policy
 from gitops_gen.check.validation import KubeSchemas, SchemaViolation
 from gitops_gen.render.templating import RenderedTree
@@ -26,6 +26,7 @@ class Rule(Protocol):
     REMEDIATION: str
     OPTIONS: Mapping[str, Any]
     LANE_SCOPED: bool
+    TARGETS: frozenset[str]
     __doc__: str | None
 
     def check(self, ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]: ...
@@ -70,12 +71,24 @@ class CheckContext:
         return self.inventory.lane_deployments.get(lane.name)
 
     def lane_object(self, lane: Lane) -> str:
-        """The object a lane finding is about: its Deployment."""
+        """The object a lane finding is about: its Deployment, or its compose service."""
         workload = self.workload_of(lane)
-        return workload.obj.ident if workload is not None else f"Lane/{lane.name}"
+        if workload is not None:
+            return workload.obj.ident
+        service = self.lane_service_of(lane)
+        return service.ident if service is not None else f"Lane/{lane.name}"
 
     def lane_of(self, workload: Workload) -> Lane | None:
         return self.repo.lanes.get(workload.obj.lane) if workload.obj.lane else None
+
+    def service_replicas(self, service: ComposeService) -> int:
+        """Containers a compose service runs, with the lanes' "what if" applied."""
+        if service.lane is not None and service.lane in self.overrides:
+            return 1 if self.overrides[service.lane] else 0
+        return service.replicas
+
+    def lane_service_of(self, lane: Lane) -> ComposeService | None:
+        return self.inventory.lane_services.get(lane.name)
 
     def replicas(self, workload: Workload) -> int:
         lane = self.lane_of(workload)

@@ -6,7 +6,13 @@ import enum
 from dataclasses import dataclass
 
 from gitops_gen.errors import EXIT_BLOCK, EXIT_PASS, EXIT_WARN
-from gitops_gen.specs.model import Location
+from gitops_gen.specs.model import COMPOSE, KUBERNETES, Location
+
+# Where a rule applies (a rule module's TARGETS): some concern Kubernetes objects only
+# (probes, device plugins, Argo CD), some compose files only; most concern the lanes.
+EVERY_TARGET = frozenset({KUBERNETES, COMPOSE})
+KUBERNETES_ONLY = frozenset({KUBERNETES})
+COMPOSE_ONLY = frozenset({COMPOSE})
 
 
 class Severity(enum.IntEnum):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from gitops_gen.render.compose import LANE_LABEL
 from gitops_gen.render.scheduling import NodeIndex, agent_vendor, is_pinned, tolerates_node
 from gitops_gen.render.templating import RenderedTree
 from gitops_gen.specs.manifests import POD_PATHS
@@ -396,15 +397,183 @@ def _autoscalers(objects: list[KubeObject], default_ns: str) -> dict[tuple[str, 
 
 
 @dataclass(frozen=True)
+class GpuClaim:
+    """The NVIDIA GPUs a compose service reaches, and how."""
+
+    ids: tuple[str, ...] | None  # device ids (indexes or UUIDs); None: every GPU of the host
+    route: str
+    path: KeyPath  # from the service's root
+
+
+@dataclass(frozen=True)
+class ComposeService:
+    """One service of a compose host: rendered from a lane, or hand-written."""
+
+    host: str
+    name: str
+    data: Mapping[str, Any]
+    origin: Location
+    doc: SourceDoc | None = None  # positions of a hand-written compose file
+    lane: str | None = None
+    # Other services wait for it to finish (a prefetch): it gives its reservations back.
+    one_shot: bool = False
+
+    @property
+    def ident(self) -> str:
+        return f"service/{self.host}/{self.name}"
+
+    def where(self, *path: str | int) -> Location:
+        if self.doc is not None:
+            return Location(self.doc.file, self.doc.line_of(("services", self.name, *path)))
+        return self.origin
+
+    @property
+    def replicas(self) -> int:
+        """Containers `docker compose up` starts: none in a profile, else its scale."""
+        if as_list(self.data.get("profiles")):
+            return 0
+        for value in (self.data.get("scale"), get(self.data, ("deploy", "replicas"))):
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        return 1
+
+    @property
+    def image(self) -> str | None:
+        image = self.data.get("image")
+        return image if isinstance(image, str) else None
+
+    def reservation(self, resource: str) -> Any:
+        """`cpus` or `memory` reserved (what the budget counts), else the limit."""
+        for kind in ("reservations", "limits"):
+            value = get(self.data, ("deploy", "resources", kind, resource))
+            if value is not None:
+                return value
+        return None
+
+    def gpu_claims(self) -> list[GpuClaim]:
+        """Every route to the host's NVIDIA GPUs: device reservations (`count` takes the
+        first cards, as Docker's NVIDIA hook does), `gpus:`, the NVIDIA runtime with
+        NVIDIA_VISIBLE_DEVICES, a privileged container, /dev/nvidia* device nodes."""
+        found: list[GpuClaim] = []
+        devices = as_list(get(self.data, ("deploy", "resources", "reservations", "devices")))
+        for index, device in enumerate(devices):
+            if _is_gpu_request(device):
+                path = ("deploy", "resources", "reservations", "devices", index)
+                found.append(GpuClaim(_requested_ids(device), "a GPU device reservation", path))
+        gpus = self.data.get("gpus")
+        if gpus == "all":
+            found.append(GpuClaim(None, "gpus: all", ("gpus",)))
+        for index, device in enumerate(as_list(gpus)):
+            if isinstance(device, dict):
+                found.append(GpuClaim(_requested_ids(device), "gpus:", ("gpus", index)))
+        visible = _environment(self.data).get(NVIDIA_VISIBLE)
+        if self.data.get("runtime") == "nvidia" and not found:
+            value = (visible or "all").strip()
+            if value.lower() not in _NO_DEVICES:
+                ids = None if value.lower() == "all" else tuple(value.split(","))
+                found.append(
+                    GpuClaim(ids, f"runtime nvidia with {NVIDIA_VISIBLE}={value}", ("runtime",))
+                )
+        if self.data.get("privileged") is True:
+            found.append(GpuClaim(None, "a privileged container", ("privileged",)))
+        for index, device in enumerate(as_list(self.data.get("devices"))):
+            source = device.get("source") if isinstance(device, dict) else str(device)
+            if isinstance(source, str) and source.split(":", 1)[0].startswith("/dev/nvidia"):
+                found.append(GpuClaim(None, f"device {source}", ("devices", index)))
+        return found
+
+
+def _is_gpu_request(device: Any) -> bool:
+    """A device request Docker hands to the NVIDIA runtime: driver nvidia, or no driver
+    and the gpu capability."""
+    if not isinstance(device, dict):
+        return False
+    driver = device.get("driver")
+    capabilities = {str(c) for c in as_list(device.get("capabilities"))}
+    return driver == "nvidia" or (driver in (None, "") and "gpu" in capabilities)
+
+
+def _requested_ids(device: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The cards a request gets: its device_ids, the first `count`, or all of them."""
+    ids = device.get("device_ids")
+    if isinstance(ids, list):
+        return tuple(str(i) for i in ids)
+    count = device.get("count", "all")
+    if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+        return tuple(str(i) for i in range(count))
+    return None  # "all", -1, or a value compose rejects (the schema rule says so)
+
+
+def _environment(service: Mapping[str, Any]) -> dict[str, str]:
+    env = service.get("environment")
+    if isinstance(env, dict):
+        return {str(k): str(v) for k, v in env.items() if v is not None}
+    found = {}
+    for item in as_list(env):
+        key, sep, value = str(item).partition("=")
+        if sep:
+            found[key] = value
+    return found
+
+
+@dataclass(frozen=True)
 class Inventory:
     objects: tuple[KubeObject, ...]
     workloads: tuple[Workload, ...]
     # Indexes, so that cross-resource rules stay linear in the number of objects.
     by_node: Mapping[str, tuple[Workload, ...]]
     lane_deployments: Mapping[str, Workload]
+    services: tuple[ComposeService, ...] = ()  # of compose hosts, rendered and hand-written
+    lane_services: Mapping[str, ComposeService] = field(default_factory=dict)
 
     def workloads_on(self, node: str) -> tuple[Workload, ...]:
         return self.by_node.get(node, ())
+
+    def services_on(self, host: str) -> tuple[ComposeService, ...]:
+        return tuple(s for s in self.services if s.host == host)
+
+
+def compose_services(repo: Repo, tree: RenderedTree) -> list[ComposeService]:
+    """The services of every compose host: what gitops-gen renders, then what its
+    hand-written compose file adds."""
+    found: list[ComposeService] = []
+    sources: list[tuple[str, Mapping[str, Any], Location, SourceDoc | None, bool]] = []
+    for rendered in tree.compose:
+        sources.append((rendered.path.split("/", 1)[0], rendered.data, rendered.origin, None, True))
+    for name, written in sorted(repo.compose_files.items()):
+        sources.append((name, written.data, Location(written.file, 1), written, False))
+    for host, data, origin, doc, ours in sources:
+        services = as_map(data.get("services"))
+        awaited = {
+            str(name)
+            for service in services.values()
+            for name, cond in as_map(as_map(service).get("depends_on")).items()
+            if as_map(cond).get("condition") == "service_completed_successfully"
+        }
+        for name, service in services.items():
+            if not isinstance(service, dict):
+                continue
+            lane = as_map(service.get("labels")).get(LANE_LABEL) if ours else None
+            if lane not in repo.lanes:
+                lane = None
+            if lane is not None:
+                where = repo.lanes[lane].where("name")
+            elif doc is not None:
+                where = Location(doc.file, doc.line_of(("services", name)))
+            else:
+                where = origin
+            found.append(
+                ComposeService(
+                    host=host,
+                    name=str(name),
+                    data=service,
+                    origin=where,
+                    doc=doc,
+                    lane=lane,
+                    one_shot=str(name) in awaited,
+                )
+            )
+    return found
 
 
 def _lane_of_path(rendered_path: str) -> str | None:
@@ -459,6 +628,7 @@ def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
     by_node: dict[str, list[Workload]] = {}
     lane_deployments: dict[str, Workload] = {}
     default_ns = repo.config.namespace
+    services = compose_services(repo, tree)
     autoscalers = _autoscalers(objects, default_ns)
     gpu_env = _gpu_env(repo, objects, default_ns)
     for obj in objects:
@@ -502,4 +672,6 @@ def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
         workloads=tuple(workloads),
         by_node={k: tuple(v) for k, v in by_node.items()},
         lane_deployments=lane_deployments,
+        services=tuple(services),
+        lane_services={s.lane: s for s in services if s.lane is not None},
     )

@@ -15,6 +15,7 @@ explanations see the same schema and give the same verdicts.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import json
 import re
@@ -301,6 +302,39 @@ def _message(error: Any) -> str:
     return message
 
 
+@functools.lru_cache(maxsize=1)
+def _compose_validator() -> Any:
+    """The Compose Specification's own schema (schemas/compose/NOTICE), compiled once."""
+    import jsonschema
+
+    text = resources.files("gitops_gen").joinpath("schemas", "compose", "compose-spec.json")
+    return jsonschema.Draft7Validator(json.loads(text.read_text("utf-8")))
+
+
+def compose_violations(data: Any) -> list[SchemaViolation]:
+    """What `docker compose` would refuse in a compose file, by the Compose Specification."""
+    validator = _compose_validator()
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    return [
+        SchemaViolation(format_path(tuple(e.absolute_path)), _compose_message(e)) for e in errors
+    ]
+
+
+def _compose_message(error: Any) -> str:
+    """The compose schema allows `x-` extensions beside its keys; name the unknown ones."""
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {}))
+        patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+        extra = sorted(
+            str(k)
+            for k in error.instance
+            if k not in known and not any(p.search(str(k)) for p in patterns)
+        )
+        if extra:
+            return f"unknown field{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
+    return _message(error)
+
+
 def rendered_violations(
     repo: Repo, tree: RenderedTree, cache: Cache | None = None
 ) -> dict[str, list[SchemaViolation]]:
@@ -322,6 +356,16 @@ def rendered_violations(
         violations = list(schemas[cluster].violations(obj.data))
         if violations:
             found[obj.path] = violations
+        elif key is not None and cache is not None:
+            cache.put("valid", key, 1)
+    for compose in tree.compose:
+        content = tree.digests.get(compose.path)
+        key = digest("compose", content) if cache is not None and content else None
+        if key is not None and cache is not None and cache.get("valid", key):
+            continue
+        violations = compose_violations(compose.data)
+        if violations:
+            found[compose.path] = violations
         elif key is not None and cache is not None:
             cache.put("valid", key, 1)
     return found

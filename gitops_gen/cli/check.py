@@ -160,14 +160,16 @@ def rules_command(fmt: str) -> int:
 
     rules = [as_rule(module) for module in REGISTRY]
     if fmt == "markdown":
-        click.echo("| rule | default | checks |")
-        click.echo("| --- | --- | --- |")
+        click.echo("| rule | default | applies to | checks |")
+        click.echo("| --- | --- | --- | --- |")
     for rule in rules:
         summary = (rule.__doc__ or "").strip().splitlines()[0]
+        targets = "both" if len(rule.TARGETS) > 1 else next(iter(rule.TARGETS))
         if fmt == "markdown":
-            click.echo(f"| `{rule.ID}` | {rule.SEVERITY.label.lower()} | {summary} |")
+            severity = rule.SEVERITY.label.lower()
+            click.echo(f"| `{rule.ID}` | {severity} | {targets} | {summary} |")
         else:
-            click.echo(f"{rule.ID:26} {rule.SEVERITY.label.lower():6} {summary}")
+            click.echo(f"{rule.ID:26} {rule.SEVERITY.label.lower():6} {targets:10} {summary}")
     return EXIT_PASS
 
 

@@ -52,9 +52,7 @@ def check_rendered(root: Path, cache: Cache) -> int:
     files = build.tree.files
     diff = compare_tree(build.out_dir, files, TreeMemo(cache, build.tree))
     if diff.clean:
-        click.echo(
-            f"{shown}/ is up to date ({len(files)} files, {len(build.tree.objects)} objects)."
-        )
+        click.echo(f"{shown}/ is up to date ({len(files)} files, {_contents(build)}).")
         return EXIT_PASS
     click.echo(f"{shown}/ is stale; run 'gitops-gen render' and commit the result:")
     for label, paths in (("stale", diff.stale), ("missing", diff.missing), ("extra", diff.extra)):
@@ -81,7 +79,7 @@ def write_rendered(root: Path, cache: Cache, *, name_files: bool = True) -> tupl
         clear_pending_switch(root)
     changed = len(diff.stale) + len(diff.missing)
     click.echo(
-        f"rendered {len(files)} files ({len(build.tree.objects)} objects, schema-valid) into "
+        f"rendered {len(files)} files ({_contents(build)}, schema-valid) into "
         f"{shown}/: {changed} written, {len(diff.extra)} removed, {diff.unchanged} unchanged."
     )
     # Name what changed, so a pre-commit hook that stopped the commit says what to stage.
@@ -154,3 +152,14 @@ def schema_command(kind: str | None, write_dir: Path | None) -> int:
         return EXIT_PASS
     click.echo(schema_text(kind), nl=False)
     return EXIT_PASS
+
+
+def _contents(build: Build) -> str:
+    """What the files hold: Kubernetes objects, and the services of compose hosts."""
+    parts = []
+    if build.tree.objects or not build.tree.compose:
+        parts.append(f"{len(build.tree.objects)} objects")
+    services = sum(len(c.data.get("services", {})) for c in build.tree.compose)
+    if build.tree.compose:
+        parts.append(f"{services} compose services")
+    return ", ".join(parts)

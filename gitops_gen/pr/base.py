@@ -20,7 +20,7 @@ from gitops_gen.errors import GitopsGenError, InputError
 from gitops_gen.pipeline import build_repo
 from gitops_gen.render import Build
 from gitops_gen.render.templating import TemplateRenderer
-from gitops_gen.specs.loader import load_repo
+from gitops_gen.specs.loader import compose_file_paths, load_repo
 from gitops_gen.specs.model import Repo
 from gitops_gen.specs.schema import SpecSchemas
 
@@ -107,6 +107,12 @@ def _at(root: Path, ref: str, read: Callable[[Path], T]) -> T:
     archive = _git(top, "archive", "--format=tar", ref, "--", *present)
     with tempfile.TemporaryDirectory(prefix="gitops-gen-base-") as tmp:
         _extract(archive, Path(tmp))
+        # Compose hosts name their hand-written compose file in gitops-gen.yaml.
+        named = [prefix + p for p in compose_file_paths(Path(tmp) / prefix)]
+        listed = _git(top, "ls-tree", "--name-only", ref, "--", *named) if named else b""
+        extra = [line for line in listed.decode().splitlines() if line]
+        if extra:
+            _extract(_git(top, "archive", "--format=tar", ref, "--", *extra), Path(tmp))
         try:
             return read(Path(tmp) / prefix)
         except InputError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from gitops_gen.check.weakening import Weakening, weakenings
 from gitops_gen.fit import fit_lane
 from gitops_gen.pr.objdiff import MISSING, ObjectChange, ObjectDiff, diff_objects
 from gitops_gen.render import Build
+from gitops_gen.render.compose import GATEWAY_CONFIG
 from gitops_gen.render.emitter import dump_yaml
 from gitops_gen.specs.model import Lane, Repo
 
@@ -146,8 +148,37 @@ def _platform(before: Repo, after: Repo) -> list[str]:
 
 
 def deployed_objects(build: Build) -> list[Any]:
-    """Everything Argo CD syncs: the rendered objects and the hand-written manifests."""
-    return [o.data for o in build.tree.objects] + [m.data for m in build.repo.manifests]
+    """Everything Argo CD syncs: the rendered objects and the hand-written manifests; and
+    what docker compose runs on each compose host, service by service."""
+    objects = [o.data for o in build.tree.objects] + [m.data for m in build.repo.manifests]
+    return objects + compose_objects(build)
+
+
+# A compose service has no apiVersion or kind; these name it in the diff.
+COMPOSE_API = "compose-spec.io"
+
+
+def compose_objects(build: Build) -> list[Mapping[str, Any]]:
+    """Each service of a compose host (rendered or hand-written) and the gateway's config,
+    as objects keyed by host and name, so a diff lists what `docker compose up` changes."""
+    found: list[Mapping[str, Any]] = []
+
+    def add(kind: str, host: str, name: str, spec: Any) -> None:
+        meta = {"name": name, "namespace": host}
+        found.append({"apiVersion": COMPOSE_API, "kind": kind, "metadata": meta, "spec": spec})
+
+    sources = [(c.path.split("/", 1)[0], c.data) for c in build.tree.compose]
+    sources += sorted((host, doc.data) for host, doc in build.repo.compose_files.items())
+    for host, data in sources:
+        services = data.get("services")
+        for name, service in sorted((services if isinstance(services, dict) else {}).items()):
+            add("ComposeService", host, str(name), service)
+    for rendered in build.tree.compose:
+        host = rendered.path.split("/", 1)[0]
+        gateway = build.tree.documents.get(f"{host}/{GATEWAY_CONFIG}")
+        if gateway is not None:
+            add("ComposeConfig", host, GATEWAY_CONFIG, {"config.yaml": dump_yaml(gateway[1])})
+    return found
 
 
 def pull_request_diff(

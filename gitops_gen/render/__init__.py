@@ -18,8 +18,7 @@ class Build:
     @property
     def out_dir(self) -> Path:
         """rendered/: the loader has made sure it stays inside the repo."""
-        assert self.repo.config.argocd is not None
-        return self.repo.root / self.repo.config.argocd.rendered_path
+        return self.repo.root / self.repo.config.rendered_path
 
 
 def render(repo: Repo, renderer: TemplateRenderer | None = None) -> Build:

@@ -75,6 +75,7 @@ class PlannedFile:
     origin: Location
     values: Mapping[str, Any]
     template: str | None = None
+    compose: bool = False  # a compose file: checked as a compose host's services
 
 
 @dataclass(frozen=True)
@@ -336,9 +337,10 @@ def lane_base_url(lane_values: Mapping[str, Any]) -> str:
 
 
 def plan_gateway_config(
-    lanes: list[Lane], lane_values: Mapping[str, Mapping[str, Any]], repo: Repo
+    lanes: list[Lane], base_urls: Mapping[str, str], repo: Repo
 ) -> dict[str, Any]:
-    """LiteLLM config: each alias routed to the active lane(s) serving it.
+    """LiteLLM config: each alias routed to the active lane(s) serving it, at the lane's
+    base URL (its Service in the cluster, or its service on the compose host).
 
     An alias only parked lanes serve still routes to them, so the gateway config stays
     complete; the checker warns about it.
@@ -357,7 +359,7 @@ def plan_gateway_config(
                     "model_name": alias,
                     "litellm_params": {
                         "model": f"openai/{lane.served_name}",
-                        "api_base": lane_base_url(lane_values[lane.name]),
+                        "api_base": base_urls[lane.name],
                         "api_key": "none",
                     },
                     "model_info": {"lane": lane.name, "active": lane.active},
@@ -519,15 +521,8 @@ def plan_app_project(repo: Repo, cluster: str, server: str, vendors: set[str]) -
     }
 
 
-def plan_repo(repo: Repo) -> list[PlannedFile]:
-    """Every file of rendered/, in a stable order (by cluster, then by path)."""
-    files: list[PlannedFile] = []
-    for cluster in repo.config.clusters:
-        files += _plan_cluster(cluster.name, cluster.server, repo)
-    return sorted(files, key=lambda f: f.path)
-
-
-def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
+def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
+    """Every file of one Kubernetes cluster's tree: platform, lanes, models, gateway, Argo CD."""
     config = repo.config
     config_at = config.where
     base = cluster
@@ -594,7 +589,8 @@ def _plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     # Gateway: LiteLLM config, Deployment and Service.
     gateway = config.gateway
     if gateway is not None:
-        litellm = plan_gateway_config(lanes, lane_values, repo)
+        urls = {name: lane_base_url(values) for name, values in lane_values.items()}
+        litellm = plan_gateway_config(lanes, urls, repo)
         gw = _gateway_values(gateway, litellm, config.namespace, security)
         add("gateway/configmap.yaml", gateway.where(), gw, "gateway-configmap.yaml.j2")
         add("gateway/deployment.yaml", gateway.where(), gw, "gateway-deployment.yaml.j2")

@@ -29,6 +29,9 @@ class Launch:
     post_start: list[str] = field(default_factory=list)
     # Ready only when this command succeeds (instead of the health endpoint).
     ready_command: list[str] = field(default_factory=list)
+    # The health check run inside the container where nothing probes from outside
+    # (docker compose), with a tool the engine's image ships; empty: none known.
+    health_command: list[str] = field(default_factory=list)
 
 
 def model_path(model: ModelLock, node: Node) -> str:
@@ -78,9 +81,16 @@ def _llamacpp(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
     args += ["--host", "0.0.0.0", "--port", str(port)]
     _switch(args, "--metrics", serve.get("metrics"))
     args += list(serve.get("extraArgs", []))
-    # The server image's entrypoint is llama-server itself.
+    # The server image's entrypoint is llama-server itself; the image ships curl (its
+    # own HEALTHCHECK uses it).
     return Launch(
-        command=[], args=args, env={}, port=port, health_path="/health", startup_seconds=900
+        command=[],
+        args=args,
+        env={},
+        port=port,
+        health_path="/health",
+        startup_seconds=900,
+        health_command=["curl", "--fail", "--silent", f"http://127.0.0.1:{port}/health"],
     )
 
 
@@ -117,8 +127,13 @@ def _vllm(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
         port=port,
         health_path="/health",
         startup_seconds=1800,
+        # The image is a Python one; it need not ship curl.
+        health_command=["python3", "-c", PYTHON_GET, f"http://127.0.0.1:{port}/health"],
     )
 
+
+# An HTTP GET that fails on an error status, for images with Python but maybe no curl.
+PYTHON_GET = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)"
 
 # Ollama serves models it has imported; the GGUF is imported once the server answers.
 OLLAMA_IMPORT = (
@@ -147,6 +162,7 @@ def _ollama(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
     if "parallel" in serve:
         env["OLLAMA_NUM_PARALLEL"] = str(serve["parallel"])
     post_start: list[str] = []
+    ready = ["ollama", "show", lane.served_name] if model is not None else []
     if model is not None:
         post_start = [
             "sh",
@@ -164,7 +180,9 @@ def _ollama(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
         health_path="/api/version",
         # The server answers before the model is imported: ready once the model exists,
         # so the gateway never routes to a lane that would answer "model not found".
-        ready_command=["ollama", "show", lane.served_name] if model is not None else [],
+        ready_command=ready,
+        # The image ships no curl; the client asks the server (OLLAMA_HOST).
+        health_command=ready or ["ollama", "list"],
         startup_seconds=900,
         cache_read_only=False,
         post_start=post_start,

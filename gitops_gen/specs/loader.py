@@ -6,6 +6,7 @@ Every problem in every file is collected before giving up, so one run shows them
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from gitops_gen.errors import InputError, Problem
 from gitops_gen.specs.engines import managed_flags_in
 from gitops_gen.specs.manifests import MANIFESTS_DIR, load_manifests
 from gitops_gen.specs.model import (
+    KUBERNETES,
     Architecture,
     ArgoCD,
     Cluster,
@@ -42,7 +44,7 @@ from gitops_gen.specs.model import (
     Toleration,
 )
 from gitops_gen.specs.schema import SpecSchemas
-from gitops_gen.specs.source import SourceDoc, parse_yaml, read_text
+from gitops_gen.specs.source import KeyPath, SourceDoc, parse_yaml, read_text
 
 CONFIG_FILE = "gitops-gen.yaml"
 LOCK_FILE = "models.lock.yaml"
@@ -51,6 +53,9 @@ LANES_DIR = "lanes"
 
 # Engines that load a single GGUF file; vLLM takes a safetensors snapshot (or a GGUF file).
 GGUF_ENGINES = {"llamacpp", "ollama"}
+
+# A path inside the repo, never `..` or absolute (config.schema.json's composeFile).
+COMPOSE_FILE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*\Z")
 
 T = TypeVar("T")
 
@@ -125,18 +130,91 @@ def load_repo(
     if config is None:
         raise InputError(problems)
     _check_rendered_path(root, config, problems)
+    _check_targets(config, problems)
     node_map = _unique("node", nodes, problems)
     lane_map = _unique("lane", lanes, problems)
     node_map = {name: _with_cluster(node, config, problems) for name, node in node_map.items()}
     for lane in lane_map.values():
         # A lock that failed to load is reported once, not once per lane that uses it.
         _cross_check(lane, node_map if all_nodes_loaded else None, models, problems)
+    _check_compose_hosts(config, node_map, problems)
     manifests = load_manifests(root, config, problems)
+    compose_files = _compose_files(root, config, problems)
     if problems or models is None:
         raise InputError(problems)
     return Repo(
-        root=root, config=config, nodes=node_map, lanes=lane_map, models=models, manifests=manifests
+        root=root,
+        config=config,
+        nodes=node_map,
+        lanes=lane_map,
+        models=models,
+        manifests=manifests,
+        compose_files=compose_files,
     )
+
+
+def compose_file_paths(root: Path) -> list[str]:
+    """The hand-written compose files gitops-gen.yaml names, read leniently (for copying
+    a revision's specs; loading the repo checks them properly)."""
+    try:
+        data = parse_yaml(read_text(root, CONFIG_FILE), file=CONFIG_FILE).data
+    except InputError:
+        return []
+    clusters = data.get("clusters") if isinstance(data, dict) else None
+    found = []
+    for cluster in clusters if isinstance(clusters, list) else []:
+        path = cluster.get("composeFile") if isinstance(cluster, dict) else None
+        if isinstance(path, str) and COMPOSE_FILE_PATH.match(path):
+            found.append(path)
+    return sorted(set(found))
+
+
+def _check_compose_hosts(
+    config: RepoConfig, nodes: Mapping[str, Node], problems: list[Problem]
+) -> None:
+    """A compose host is one machine, with NVIDIA GPUs (Docker's GPU device requests)."""
+    seen: dict[str, Node] = {}
+    for node in nodes.values():
+        cluster = config.cluster(node.cluster)
+        if cluster is None or not cluster.is_compose:
+            continue
+        first = seen.setdefault(cluster.name, node)
+        if first is not node:
+            problems.append(
+                node.doc.problem(
+                    ("name",),
+                    f"compose host {cluster.name!r} is one machine and already has node "
+                    f"{first.name!r} ({first.doc.file}); give this one its own compose host",
+                )
+            )
+        for index, gpu in enumerate(node.gpus):
+            if gpu.vendor != "nvidia":
+                problems.append(
+                    node.doc.problem(
+                        ("gpus", index, "vendor"),
+                        f"compose host {cluster.name!r}: gitops-gen renders NVIDIA GPU "
+                        f"reservations for compose; {gpu.vendor} GPUs need a Kubernetes target",
+                    )
+                )
+
+
+def _compose_files(root: Path, config: RepoConfig, problems: list[Problem]) -> dict[str, SourceDoc]:
+    """Each compose host's hand-written compose file, parsed with its lines; what it holds
+    is checked by the compose rules, as hand-written manifests are."""
+    found: dict[str, SourceDoc] = {}
+    for cluster in config.clusters:
+        if cluster.compose_file is None:
+            continue
+        try:
+            doc = parse_yaml(read_text(root, cluster.compose_file), file=cluster.compose_file)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        if not isinstance(doc.data, dict):
+            problems.append(doc.problem((), "expected a compose file (a mapping)"))
+            continue
+        found[cluster.name] = doc
+    return found
 
 
 def _cached_doc(cache: Cache | None, key: str, relpath: str) -> SourceDoc | None:
@@ -176,6 +254,33 @@ def _unique(kind: str, items: list[N], problems: list[Problem]) -> dict[str, N]:
             continue
         by_name[name] = item
     return dict(sorted(by_name.items()))
+
+
+def _check_targets(config: RepoConfig, problems: list[Problem]) -> None:
+    """What a target needs and what only one kind of target takes."""
+
+    def report(path: KeyPath, message: str) -> None:
+        problems.append(config.doc.problem(path, message))
+
+    kube = config.kube_clusters
+    if kube and config.argocd is None:
+        report((), f"missing required key 'argocd' (cluster {kube[0].name!r} is synced by Argo CD)")
+    if kube and not config.namespace:
+        report((), f"missing required key 'namespace' (the lanes of cluster {kube[0].name!r})")
+    data = config.doc.data
+    for index, cluster in enumerate(config.clusters):
+        given = data["clusters"][index]
+        if cluster.is_compose:
+            for key in ("kubernetesVersion", "server"):
+                if key in given:
+                    report(("clusters", index, key), f"a compose host has no {key}; remove it")
+        else:
+            for key in ("publishAddress", "composeFile"):
+                if key in given:
+                    report(
+                        ("clusters", index, key),
+                        f"{key} applies to a compose host (target: compose) only",
+                    )
 
 
 def _with_cluster(node: Node, config: RepoConfig, problems: list[Problem]) -> Node:
@@ -293,8 +398,7 @@ RESERVED_PATHS = frozenset(
 def _check_rendered_path(root: Path, config: RepoConfig, problems: list[Problem]) -> None:
     """rendered/ stays inside the repo: never a spec path or inside one, never through a
     link (render would move the lock aside, or write outside the repo)."""
-    assert config.argocd is not None
-    rendered = config.argocd.rendered_path
+    rendered = config.rendered_path
     problem = None
     first = rendered.split("/", 1)[0]
     if first in RESERVED_PATHS:
@@ -340,7 +444,7 @@ def _device_plugin(doc: SourceDoc, plugin: Mapping[str, Any], *, vendor: str) ->
 def _config(doc: SourceDoc) -> RepoConfig:
     d = doc.data
     conventions = d.get("conventions", {})
-    argo = d["argocd"]
+    argo = d.get("argocd")
     plugin = d.get("devicePlugin")
     amd_plugin = d.get("amdDevicePlugin")
     prefetch = d["prefetch"]
@@ -350,15 +454,23 @@ def _config(doc: SourceDoc) -> RepoConfig:
         doc=doc,
         clusters=tuple(
             Cluster(
-                c["name"], c["kubernetesVersion"], c.get("server", "https://kubernetes.default.svc")
+                c["name"],
+                c.get("kubernetesVersion", ""),
+                c.get("server", "https://kubernetes.default.svc"),
+                target=c.get("target", KUBERNETES),
+                publish_address=c.get("publishAddress", "127.0.0.1"),
+                compose_file=c.get("composeFile"),
             )
             for c in d["clusters"]
         ),
-        namespace=d["namespace"],
+        namespace=d.get("namespace", ""),
+        rendered_path=(argo or {}).get("renderedPath", "rendered"),
         gpu_lane_label=conventions.get("gpuLaneLabel", "gitops-gen.dev/gpu-lane"),
         annotation_prefix=conventions.get("annotationPrefix", "gitops-gen.dev"),
         node_selector_labels=tuple(conventions.get("nodeSelectorLabels", [])),
-        argocd=ArgoCD(
+        argocd=None
+        if argo is None
+        else ArgoCD(
             repo_url=argo["repoURL"],
             target_revision=argo.get("targetRevision", "HEAD"),
             namespace=argo.get("namespace", "argocd"),

@@ -60,6 +60,18 @@ def load_manifests(root: Path, config: RepoConfig, problems: list[Problem]) -> t
     places += [(f"{MANIFESTS_DIR}/{c}", c) for c in clusters if (root / MANIFESTS_DIR / c).is_dir()]
     for directory, cluster in places:
         for rel in manifest_files(root, directory):
+            target = config.cluster(cluster) if cluster is not None else None
+            if target is not None and target.is_compose:
+                problems.append(
+                    Problem(
+                        rel,
+                        0,
+                        "",
+                        f"{cluster} is a compose host: hand-written services go in the "
+                        "compose file named by its composeFile, not in manifests/",
+                    )
+                )
+                continue
             if cluster is None:
                 problems.append(
                     Problem(

@@ -35,11 +35,25 @@ class Spec:
         return Location(self.doc.file, self.doc.line_of(full))
 
 
+KUBERNETES = "kubernetes"
+COMPOSE = "compose"
+
+
 @dataclass(frozen=True)
 class Cluster:
+    """A deployment target: a Kubernetes cluster synced by Argo CD, or one docker compose
+    host (its lanes, prefetch and gateway as a compose.yaml)."""
+
     name: str
     kubernetes_version: str
     server: str
+    target: str = KUBERNETES
+    publish_address: str = "127.0.0.1"  # compose: where the gateway's port is published
+    compose_file: str | None = None  # compose: the hand-written file including the rendered
+
+    @property
+    def is_compose(self) -> bool:
+        return self.target == COMPOSE
 
 
 @dataclass(frozen=True)
@@ -143,6 +157,7 @@ class NetworkPolicies:
 class RepoConfig(Spec):
     clusters: tuple[Cluster, ...] = ()
     namespace: str = ""
+    rendered_path: str = "rendered"  # where the output goes (argocd.renderedPath)
     gpu_lane_label: str = "gitops-gen.dev/gpu-lane"
     annotation_prefix: str = "gitops-gen.dev"
     node_selector_labels: tuple[str, ...] = ()
@@ -157,6 +172,13 @@ class RepoConfig(Spec):
     @property
     def device_plugins(self) -> tuple[DevicePlugin, ...]:
         return tuple(p for p in (self.device_plugin, self.amd_device_plugin) if p is not None)
+
+    @property
+    def kube_clusters(self) -> tuple[Cluster, ...]:
+        return tuple(c for c in self.clusters if not c.is_compose)
+
+    def cluster(self, name: str) -> Cluster | None:
+        return next((c for c in self.clusters if c.name == name), None)
 
     def device_plugin_for(self, vendor: str) -> DevicePlugin | None:
         return next((p for p in self.device_plugins if p.vendor == vendor), None)
@@ -330,9 +352,16 @@ class Repo:
     lanes: Mapping[str, Lane]
     models: Mapping[str, ModelLock]
     manifests: tuple[Manifest, ...] = ()
+    # Compose host -> its hand-written compose file (the app beside the lanes), parsed.
+    compose_files: Mapping[str, SourceDoc] = field(default_factory=dict)
 
     def cluster_of(self, lane: Lane) -> str:
         return self.nodes[lane.node].cluster
+
+    def on_compose(self, node: Node) -> bool:
+        """Whether the node is a docker compose host (no Kubernetes, no Argo CD)."""
+        cluster = self.config.cluster(node.cluster)
+        return cluster is not None and cluster.is_compose
 
     def vendor_of(self, lane: Lane) -> str:
         """The GPU vendor a lane uses: stated, or its node's (the only one, by the loader)."""

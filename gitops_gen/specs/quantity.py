@@ -110,3 +110,19 @@ def format_memory(size: Fraction) -> str:
             value = size / factor
             return f"{float(value):.1f}{unit}" if value.denominator != 1 else f"{int(value)}{unit}"
     return f"{int(size)}"
+
+
+# Docker's byte sizes (go-units RAMInBytes): a number, then b, k, m, g, t or p, with an
+# optional trailing b and any case; every unit is binary.
+_DOCKER_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?)b?\s*\Z", re.IGNORECASE)
+_DOCKER_FACTORS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
+
+
+def parse_docker_size(value: str | int) -> Fraction:
+    """A compose `memory` or `shm_size` (`24g`, `512m`, `1073741824`) in bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Fraction(value)
+    match = _DOCKER_SIZE.match(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a byte size like 512m or 24g")
+    return Fraction(match[1]) * _DOCKER_FACTORS[match[2].lower()]

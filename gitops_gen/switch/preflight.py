@@ -21,7 +21,7 @@ from gitops_gen.errors import GitopsGenError
 from gitops_gen.fit import LaneFit, fit_lane
 from gitops_gen.pipeline import build_repo
 from gitops_gen.render import Build
-from gitops_gen.specs.model import Lane, Repo
+from gitops_gen.specs.model import KUBERNETES, Lane, Repo
 
 
 class UnknownLaneError(GitopsGenError):
@@ -93,9 +93,13 @@ def preflight(root: Path, name: str, *, today: dt.date | None = None) -> Preflig
 def _rule_lines(pre: Preflight) -> list[tuple[str, str, str]]:
     """(status, rule, text) for every check that concerns a lane, in registry order."""
     lines = []
+    cluster = pre.repo.config.cluster(pre.repo.cluster_of(pre.lane))
+    target = cluster.target if cluster is not None else KUBERNETES
     for module in REGISTRY:
         rule = as_rule(module)
         if not rule.LANE_SCOPED and rule.ID != "cpu-memory-budget":
+            continue
+        if target not in rule.TARGETS:
             continue
         found = [f for f in pre.findings if f.rule == rule.ID]
         if not found:

@@ -108,3 +108,22 @@ gpus:
      computeCapability: "12.0", mig: false}
 modelCache: {hostPath: /models/vllm, mountPath: /models}
 """
+
+
+# examples/rtx5090-compose: a compose host, its lanes, and the hand-written compose file.
+COMPOSE_REPO = "rtx5090-compose"
+COMPOSE_FILE = "compose.yaml"
+COMPOSE_ACTIVE = "lanes/qwen25-32b-awq.yaml"
+COMPOSE_PARKED = "lanes/llama31-70b-awq.yaml"
+COMPOSE_NODE = "hardware/ws5090.yaml"
+API = "    build: ./api\n"
+
+
+def api(extra: str) -> dict[str, Any]:
+    """The hand-written `api` service of the compose example, with `extra` lines added."""
+    return replace(COMPOSE_FILE, API, API + extra)
+
+
+def compose_service(name: str, body: str) -> dict[str, Any]:
+    """A hand-written service `name` added to the compose example (body: its lines)."""
+    return replace(COMPOSE_FILE, "\nvolumes:\n", f"\n  {name}:\n{body}volumes:\n")

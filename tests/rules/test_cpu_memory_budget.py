@@ -4,7 +4,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.rules.cases import DEEP, FAST, NODE, expect, replace
+from tests.rules.cases import (
+    COMPOSE_ACTIVE,
+    COMPOSE_FILE,
+    COMPOSE_NODE,
+    COMPOSE_REPO,
+    DEEP,
+    FAST,
+    NODE,
+    expect,
+    replace,
+)
 from tests.rules.harness import Case, assert_case, run
 
 RULE = "cpu-memory-budget"
@@ -36,6 +46,33 @@ CASES = [
         "parked-lanes-do-not-count",
         edits=(
             replace(DEEP, 'cpu: {request: "8", limit: "14"}', 'cpu: {request: "64", limit: "64"}'),
+        ),
+    ),
+]
+
+
+# A compose host: the services' reservations, hand-written ones included; a prefetch
+# the lanes wait for finishes and gives its share back.
+CASES += [
+    Case("compose-host-fits", repo=COMPOSE_REPO),
+    Case(
+        "compose-a-hand-written-reservation-too-big",
+        repo=COMPOSE_REPO,
+        edits=(replace(COMPOSE_FILE, '{cpus: "1", memory: 2g}', '{cpus: "1", memory: 40g}'),),
+        expect=(expect("block", COMPOSE_NODE, "memory: 64Gi"),),
+    ),
+    Case(
+        "compose-a-lane-request-too-big",
+        repo=COMPOSE_REPO,
+        edits=(replace(COMPOSE_ACTIVE, 'cpu: {request: "4"', 'cpu: {request: "13"'),),
+        expect=(expect("block", COMPOSE_NODE, 'cpu: "16"'),),
+    ),
+    Case(
+        "compose-a-service-in-a-profile-does-not-count",
+        repo=COMPOSE_REPO,
+        edits=(
+            replace(COMPOSE_FILE, '{cpus: "1", memory: 2g}', '{cpus: "1", memory: 40g}'),
+            replace(COMPOSE_FILE, "  postgres:\n", "  postgres:\n    profiles: [db]\n"),
         ),
     ),
 ]

@@ -4,7 +4,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.rules.cases import CONFIG, FAST, SIDECAR, expect, replace, sidecar
+from tests.rules.cases import (
+    COMPOSE_ACTIVE,
+    COMPOSE_FILE,
+    COMPOSE_REPO,
+    CONFIG,
+    FAST,
+    SIDECAR,
+    api,
+    expect,
+    replace,
+    sidecar,
+)
 from tests.rules.harness import Case, assert_case
 
 RULE = "image-digest-pinned"
@@ -86,6 +97,35 @@ CASES = [
         "handwritten-image",
         edits=(sidecar(("tool:1.0@sha256:" + "a" * 64, "tool:latest")),),
         expect=(expect("block", SIDECAR, "tool:latest"),),
+    ),
+]
+
+
+CASES += [
+    Case("compose-every-image-pinned", repo=COMPOSE_REPO),
+    Case(
+        "compose-a-hand-written-service-by-tag",
+        repo=COMPOSE_REPO,
+        edits=(replace(COMPOSE_FILE, "pgvector:pg17@sha256:", "pgvector:pg17@sha257:"),),
+        expect=(expect("block", COMPOSE_FILE, "pgvector:pg17"),),
+    ),
+    Case(
+        # A service built on the host pulls nothing; its image is the build's name.
+        "compose-a-built-service-names-its-image",
+        repo=COMPOSE_REPO,
+        edits=(api("    image: local/api:dev\n"),),
+    ),
+    Case(
+        "compose-a-lane-by-tag",
+        repo=COMPOSE_REPO,
+        edits=(
+            replace(
+                COMPOSE_ACTIVE,
+                "vllm-openai:v0.12.0@sha256:613a95a50d344dd4aa5a7298afd04c83ed959f26c8e5a68cb60057aa982d1487",
+                "vllm-openai:v0.12.0",
+            ),
+        ),
+        expect=(expect("block", COMPOSE_ACTIVE, "vllm-openai:v0.12.0"),),
     ),
 ]
 

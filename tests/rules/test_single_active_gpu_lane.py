@@ -5,13 +5,20 @@ from pathlib import Path
 import pytest
 
 from tests.rules.cases import (
+    COMPOSE_ACTIVE,
+    COMPOSE_FILE,
+    COMPOSE_NODE,
+    COMPOSE_PARKED,
+    COMPOSE_REPO,
     DEEP,
     FAST,
     NO_GPU_REQUEST,
     RUNNING,
     SIDECAR,
     UNPINNED,
+    api,
     autoscaler,
+    compose_service,
     expect,
     replace,
     second_node,
@@ -161,6 +168,81 @@ CASES = [
             replace(FAST, "active: true", "active: false"),
             second_node(),
             sidecar(RUNNING, UNPINNED),
+        ),
+    ),
+]
+
+
+# A compose host: Docker keeps no count, so every running service's cards are compared.
+CASES += [
+    Case("compose-one-running-lane", repo=COMPOSE_REPO),
+    Case(
+        "compose-a-hand-written-service-takes-every-gpu",
+        repo=COMPOSE_REPO,
+        edits=(api("    gpus: all\n"),),
+        expect=(
+            expect("block", COMPOSE_ACTIVE, "active: true"),
+            expect("block", COMPOSE_FILE, "  api:"),
+        ),
+    ),
+    Case(
+        "compose-a-device-count-is-the-first-cards",
+        repo=COMPOSE_REPO,
+        edits=(
+            api(
+                "    deploy:\n      resources:\n        reservations:\n          devices:\n"
+                "            - {capabilities: [gpu], count: 1}\n"
+            ),
+            replace(
+                COMPOSE_FILE,
+                '    deploy:\n      resources:\n        reservations: {cpus: "1", memory: 1g}\n  postgres:',
+                "  postgres:",
+            ),
+        ),
+        expect=(
+            expect("block", COMPOSE_ACTIVE, "active: true"),
+            expect("block", COMPOSE_FILE, "  api:"),
+        ),
+    ),
+    Case(
+        "compose-a-gpu-service-in-a-profile-does-not-run",
+        repo=COMPOSE_REPO,
+        edits=(api("    gpus: all\n    profiles: [comfy]\n"),),
+    ),
+    Case(
+        "compose-the-nvidia-runtime-with-no-devices-sees-none",
+        repo=COMPOSE_REPO,
+        edits=(
+            compose_service(
+                "worker",
+                "    image: docker.io/library/busybox@sha256:" + "a" * 64 + "\n"
+                "    runtime: nvidia\n    environment: [NVIDIA_VISIBLE_DEVICES=void]\n",
+            ),
+        ),
+    ),
+    Case(
+        "compose-the-nvidia-runtime-sees-every-gpu-by-default",
+        repo=COMPOSE_REPO,
+        edits=(api("    runtime: nvidia\n"),),
+        expect=(
+            expect("block", COMPOSE_ACTIVE, "active: true"),
+            expect("block", COMPOSE_FILE, "  api:"),
+        ),
+    ),
+    Case(
+        # Running lanes take the cards in turn: the second gets card 1, which this
+        # one-card host lacks.
+        "compose-two-running-lanes-on-one-card",
+        repo=COMPOSE_REPO,
+        edits=(replace(COMPOSE_PARKED, "active: false", "active: true"),),
+        expect=(expect("block", COMPOSE_ACTIVE, "active: true"),),
+    ),
+    Case(
+        "compose-two-running-lanes-on-two-cards",
+        repo=COMPOSE_REPO,
+        edits=(
+            replace(COMPOSE_PARKED, "active: false", "active: true"),
+            replace(COMPOSE_NODE, "count: 1", "count: 2"),
         ),
     ),
 ]

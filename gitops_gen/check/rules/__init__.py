@@ -9,6 +9,8 @@ from types import ModuleType
 
 from gitops_gen.check.rules import (
     amd_device_groups,
+    compose_includes_rendered,
+    compose_schema,
     context_ceiling,
     cpu_memory_budget,
     device_plugin_settings,
@@ -64,6 +66,8 @@ REGISTRY: tuple[ModuleType, ...] = (
     tensor_parallel_shm,
     gateway_aliases,
     kubernetes_schema,
+    compose_schema,
+    compose_includes_rendered,
     foreign_rendered_file,
     single_device_plugin,
     unchecked_application,

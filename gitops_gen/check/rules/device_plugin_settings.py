@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import KUBERNETES_ONLY, Hit, Severity
 
 ID = "device-plugin-settings"
 SEVERITY = Severity.BLOCK
@@ -30,6 +30,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = False
+TARGETS = KUBERNETES_ONLY
 
 _OBJECT = "Application/nvidia-device-plugin"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.render.writer import scan_tree
 from gitops_gen.specs.manifests import ARGOCD_MANIFEST_SUFFIXES
 from gitops_gen.specs.model import Location
@@ -26,27 +26,29 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = False
+TARGETS = EVERY_TARGET
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
-    argocd = ctx.repo.config.argocd
-    if argocd is None:
-        return
-    out_dir = ctx.repo.root / argocd.rendered_path
+    rendered_path = ctx.repo.config.rendered_path
+    out_dir = ctx.repo.root / rendered_path
+    hosts = {c.name for c in ctx.repo.config.clusters if c.is_compose}
     # One walk; reads only each file's header, and not even that of a file the cache
     # knows is current.
     generated, foreign = scan_tree(out_dir, ctx.tree_memo)
     rendered = set(ctx.tree.paths)
     for rel in sorted(foreign):
+        if rel.split("/", 1)[0] in hosts:
+            continue  # compose runs only the files that are included, not a folder
         if rel.endswith(ARGOCD_MANIFEST_SUFFIXES):
             yield Hit(
                 "not written by gitops-gen (no gitops-gen header), yet Argo CD syncs it from "
                 "here: move it to manifests/",
-                Location(f"{argocd.rendered_path}/{rel}", 1),
+                Location(f"{rendered_path}/{rel}", 1),
             )
     for rel in sorted(set(generated) - rendered):
         yield Hit(
             "carries the gitops-gen header but the specs do not render it: Argo CD syncs it "
             "until 'gitops-gen render' removes it (a hand-written copy belongs in manifests/)",
-            Location(f"{argocd.rendered_path}/{rel}", 1),
+            Location(f"{rendered_path}/{rel}", 1),
         )

@@ -4,7 +4,9 @@ A tag moves: the CUDA image under a lane can change between two syncs with nobod
 committing anything. `repo:tag@sha256:<digest>` keeps the tag for people and the digest
 for the node. Every unpinned image is reported in one run, including images whose
 objects are not rendered yet (the prefetch Job appears only once a model is locked), so
-that `gitops-gen pin` and a reviewer see the whole list at once.
+that `gitops-gen pin` and a reviewer see the whole list at once. On a compose host every
+service that pulls an image is checked, the hand-written ones too (a service built on
+the host from its own `build:` context pulls nothing).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.specs.model import Location
 
 ID = "image-digest-pinned"
@@ -26,6 +28,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
+TARGETS = EVERY_TARGET
 
 PINNED = re.compile(r"@sha256:[0-9a-f]{64}\Z")
 
@@ -125,3 +128,19 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
                 workload.obj.ident,
                 lane.name if lane is not None else None,
             )
+    for service in ctx.inventory.services:
+        pulled = service.image
+        if pulled is None or PINNED.search(pulled) or pulled in from_specs:
+            continue
+        if "build" in service.data:
+            continue  # built on the host from its own context: nothing to pull
+        where = service.where("image")
+        if (where, pulled) in reported:
+            continue
+        reported.add((where, pulled))
+        yield Hit(
+            f"image {pulled} of compose service {service.name!r} is not pinned by digest",
+            where,
+            service.ident,
+            service.lane,
+        )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext, engine_version
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.check.policy import BrokenProfile
 from gitops_gen.specs.model import Lane
 from gitops_gen.specs.versions import in_range
@@ -25,6 +25,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
+TARGETS = EVERY_TARGET
 
 
 def matches(ctx: CheckContext, profile: BrokenProfile, lane: Lane) -> bool:

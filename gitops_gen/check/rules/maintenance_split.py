@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import KUBERNETES_ONLY, Hit, Severity
 from gitops_gen.check.inventory import get
 from gitops_gen.render.plan import plan_device_plugin_values, plan_lane
 from gitops_gen.specs.manifests import POD_PATHS
@@ -35,6 +35,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = False
+TARGETS = KUBERNETES_ONLY
 
 # Planned values that are not in the pod template: the gateway's aliases and the
 # separate prefetch Job (its name reaches the pod through the verify init container).

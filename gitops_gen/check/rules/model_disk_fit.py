@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.specs.model import ModelLock
 from gitops_gen.specs.quantity import parse_quantity
 
@@ -27,6 +27,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {"warnAt": 0.9}
 LANE_SCOPED = False
+TARGETS = EVERY_TARGET
 
 GIB = 1024**3
 

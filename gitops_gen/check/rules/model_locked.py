@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 
 ID = "model-locked"
 SEVERITY = Severity.BLOCK
@@ -21,6 +21,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
+TARGETS = EVERY_TARGET
 
 COMMIT = re.compile(r"[0-9a-f]{40}\Z")
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.render.plan import model_sums
 
 ID = "model-prefetched"
@@ -23,6 +23,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
+TARGETS = EVERY_TARGET
 
 # Flags that make a server fetch a model itself instead of loading the verified file.
 DOWNLOAD_FLAGS = {

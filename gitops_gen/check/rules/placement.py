@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.check.inventory import GPU_RESOURCE_NAMES, Workload, as_map
 from gitops_gen.render.scheduling import tolerates
 from gitops_gen.specs.model import Node
@@ -26,6 +26,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
+TARGETS = EVERY_TARGET
 
 RUNTIME_CLASS_VENDORS = {"nvidia.com/gpu": "nvidia"}
 

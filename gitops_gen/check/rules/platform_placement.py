@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import KUBERNETES_ONLY, Hit, Severity
 from gitops_gen.check.inventory import get
 from gitops_gen.render.platform import chart_facts, gpu_nodes, schedule_platform
 from gitops_gen.render.scheduling import device_plugin_of
@@ -36,6 +36,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = False
+TARGETS = KUBERNETES_ONLY
 
 CONFIG_KEYS = {"nvidia": "devicePlugin", "amd": "amdDevicePlugin"}
 
@@ -43,7 +44,7 @@ CONFIG_KEYS = {"nvidia": "devicePlugin", "amd": "amdDevicePlugin"}
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     config = ctx.repo.config
     lane_nodes = {lane.node for lane in ctx.repo.lanes.values()}
-    for cluster in config.clusters:
+    for cluster in config.kube_clusters:  # a compose host has no device plugin
         nodes = sorted(
             (n for n in ctx.repo.nodes.values() if n.cluster == cluster.name),
             key=lambda n: n.name,

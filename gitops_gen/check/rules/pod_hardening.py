@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import KUBERNETES_ONLY, Hit, Severity
 from gitops_gen.check.inventory import Workload, as_list, as_map, normalised_host_path
 from gitops_gen.render.scheduling import DEVICE_PLUGIN_SOCKETS, device_plugin_of
 
@@ -27,6 +27,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {"allowedHostPaths": []}
 LANE_SCOPED = True
+TARGETS = KUBERNETES_ONLY
 
 
 def _problems(

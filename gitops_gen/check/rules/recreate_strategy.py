@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import KUBERNETES_ONLY, Hit, Severity
 from gitops_gen.check.inventory import as_map
 
 ID = "recreate-strategy"
@@ -19,6 +19,7 @@ SEVERITY = Severity.BLOCK
 REMEDIATION = "Set spec.strategy.type: Recreate on every Deployment that requests a GPU."
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
+TARGETS = KUBERNETES_ONLY
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:

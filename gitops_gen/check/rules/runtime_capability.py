@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext, engine_version
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.check.policy import Gate
 from gitops_gen.specs.engines import flash_attn
 from gitops_gen.specs.model import Gpu, Lane, Location, ModelLock, Node
@@ -33,6 +33,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
+TARGETS = EVERY_TARGET
 
 _MISSING = object()
 
@@ -213,6 +214,8 @@ def _node_gate(ctx: CheckContext, gate: Gate, severity: Severity | None) -> Iter
     if not all(_condition(values.get(k, _MISSING), c) for k, c in gate.device_plugin.items()):
         return
     for node in ctx.repo.nodes.values():
+        if ctx.repo.on_compose(node):
+            continue  # Docker hands the GPUs over; no device plugin runs there
         for gpu in node.gpus:
             if _gpu_matches(gate, gpu):
                 key = next(iter(gate.device_plugin), None)

@@ -7,25 +7,34 @@ in manifests/ (a ComfyUI Deployment, say) count against the same GPUs; so do GPU
 sees without requesting them (NVIDIA_VISIBLE_DEVICES=all claims every NVIDIA GPU of the
 node), an autoscaler's maximum replicas, and an unpinned workload on every GPU node it
 may land on.
+
+On a compose host the same holds per card: Docker does not keep count, so two running
+services that reserve the same device id (or `count: 1`, which is card 0) share it,
+and a device id the host lacks stops the service at start. Lanes get their cards by
+id from gitops-gen; hand-written services count with every route they reach a GPU by.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
-from gitops_gen.check.inventory import Workload
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
+from gitops_gen.check.inventory import ComposeService, Workload
+from gitops_gen.render.compose import device_ids
 
 ID = "single-active-gpu-lane"
 SEVERITY = Severity.BLOCK
 REMEDIATION = (
-    "Park the other lanes on this GPU (active: false, or replicas: 0 in a hand-written "
-    "manifest); 'gitops-gen switch LANE' makes LANE the only active lane."
+    "Park the other lanes on this GPU (active: false; replicas: 0 in a hand-written "
+    "manifest; a profile for a hand-written compose service); 'gitops-gen switch LANE' "
+    "makes LANE the only active lane."
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = True
+TARGETS = EVERY_TARGET
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -39,6 +48,7 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         for node_name in workload.landing:
             for resource, per_pod in workload.claims_on(ctx.repo.nodes[node_name]).items():
                 claims.setdefault((node_name, resource), []).append((workload, replicas * per_pod))
+    yield from _compose_hosts(ctx)
     for (node_name, resource), items in sorted(claims.items()):
         node = ctx.repo.nodes[node_name]
         present = sum(g.count for g in node.gpus if g.resource == resource)
@@ -71,3 +81,50 @@ def _hit(ctx: CheckContext, workload: Workload, message: str) -> Hit:
     else:
         where = workload.obj.where("spec", "replicas")
     return Hit(message, where, workload.obj.ident, lane.name if lane else None)
+
+
+def _compose_hosts(ctx: CheckContext) -> Iterator[Hit]:
+    for node in ctx.repo.nodes.values():
+        if not ctx.repo.on_compose(node):
+            continue
+        present = [str(i) for i in range(sum(g.count for g in node.gpus_of("nvidia")))]
+        lanes = [
+            replace(lane, active=ctx.is_active(lane))
+            for lane in ctx.repo.lanes.values()
+            if lane.node == node.name
+        ]
+        lane_ids = device_ids(lanes)
+        holders: dict[str, list[tuple[ComposeService, str]]] = {}
+        for service in ctx.inventory.services_on(node.cluster):
+            if ctx.service_replicas(service) == 0:
+                continue
+            claims: list[tuple[tuple[str, ...] | None, str]]
+            if service.lane is not None:
+                claims = [(tuple(lane_ids.get(service.lane, ())), "its lane's GPUs")]
+            else:
+                claims = [(c.ids, c.route) for c in service.gpu_claims()]
+            for ids, route in claims:
+                for device in present if ids is None else ids:
+                    holders.setdefault(device, []).append((service, route))
+        for device, items in sorted(holders.items()):
+            if device not in present:
+                message = (
+                    f"{node.name} has no GPU {device!r} (device ids {', '.join(present)}); "
+                    f"compose cannot start {', '.join(s.name for s, _ in items)}"
+                )
+            elif len(items) > 1:
+                listed = ", ".join(f"{s.name} ({route})" for s, route in items)
+                message = (
+                    f"GPU {device} of {node.name} is held by {len(items)} running services: "
+                    f"{listed}"
+                )
+            else:
+                continue
+            for service, _route in items:
+                yield _service_hit(ctx, service, message)
+
+
+def _service_hit(ctx: CheckContext, service: ComposeService, message: str) -> Hit:
+    lane = ctx.repo.lanes.get(service.lane) if service.lane else None
+    where = lane.where("active") if lane is not None else service.where()
+    return Hit(message, where, service.ident, lane.name if lane else None)

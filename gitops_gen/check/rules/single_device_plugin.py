@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import KUBERNETES_ONLY, Hit, Severity
 from gitops_gen.render.scheduling import device_plugin_of
 
 ID = "single-device-plugin"
@@ -25,6 +25,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = False
+TARGETS = KUBERNETES_ONLY
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:

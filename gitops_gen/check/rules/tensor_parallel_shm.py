@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.specs.quantity import parse_quantity
 
 ID = "tensor-parallel-shm"
@@ -27,6 +27,7 @@ SEVERITY = Severity.BLOCK
 REMEDIATION = "Raise the lane's shmSize to at least the floor (the default 8Gi is enough)."
 OPTIONS: Mapping[str, Any] = {"minShm": "1Gi"}
 LANE_SCOPED = True
+TARGETS = EVERY_TARGET
 
 
 def tensor_parallel_size(serve: Mapping[str, Any], gpus: int) -> int:

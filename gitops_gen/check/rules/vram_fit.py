@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.fit import fit_lane
 
 ID = "vram-fit"
@@ -26,6 +26,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {"warnAt": 0.95, "blockAt": 1.0, "offloadBlocks": True}
 LANE_SCOPED = True
+TARGETS = EVERY_TARGET
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:

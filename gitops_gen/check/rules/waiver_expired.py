@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
-from gitops_gen.check.findings import Hit, Severity
+from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.check.policy import MAX_WAIVER_DAYS
 
 ID = "waiver-expired"
@@ -24,6 +24,7 @@ REMEDIATION = (
 )
 OPTIONS: Mapping[str, Any] = {"maxLifetimeDays": MAX_WAIVER_DAYS}
 LANE_SCOPED = False
+TARGETS = EVERY_TARGET
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:

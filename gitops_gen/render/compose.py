@@ -1,0 +1,313 @@
+"""The compose target: one docker compose host's lanes, prefetch and gateway as compose.yaml.
+
+The same lanes as on Kubernetes, in Docker's terms: a GPU is reserved by device id
+(`deploy.resources.reservations.devices`), so two running lanes never get the same
+card; a parked lane sits in the `parked` profile, which `docker compose up` leaves
+stopped; a lane starts only after its model's prefetch service has downloaded and
+verified every locked file. Compose interpolates `$` in every value of the file, so
+each string from a spec has its `$` doubled; the only variables left for compose to
+fill are the secrets it must never see written down (`${LITELLM_MASTER_KEY}`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+from gitops_gen.errors import InputError, Problem
+from gitops_gen.render.plan import (
+    MASTER_KEY_ENV,
+    PREFETCH_SCRIPT,
+    PlannedFile,
+    model_marker,
+    model_sums,
+    model_target_dir,
+    plan_gateway_config,
+)
+from gitops_gen.specs.engines import Launch, launch
+from gitops_gen.specs.model import Cluster, Lane, Location, ModelLock, Node, Repo
+from gitops_gen.specs.quantity import parse_quantity
+
+COMPOSE_FILE = "compose.yaml"
+GATEWAY_CONFIG = "gateway/litellm.yaml"
+PARKED_PROFILE = "parked"
+# The label every service gitops-gen renders carries: which lane (or part) it is.
+LANE_LABEL = "dev.gitops-gen.lane"
+PART_LABEL = "dev.gitops-gen.part"
+MODEL_LABEL = "dev.gitops-gen.model"
+# Non-root, read-only, no capabilities: the lanes' Kubernetes security context, in compose.
+USER = "65532:65532"
+HARDENING: Mapping[str, Any] = {
+    "user": USER,
+    "read_only": True,
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges:true"],
+    "tmpfs": ["/tmp"],
+}
+
+
+class Interpolated(str):
+    """A value compose must interpolate (a secret from the host's environment or .env)."""
+
+
+def escape(value: Any) -> Any:
+    """Every string with `$` doubled (compose would substitute it), except Interpolated."""
+    if isinstance(value, Interpolated):
+        return str(value)
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {escape(k): escape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escape(v) for v in value]
+    return value
+
+
+def compose_cpus(quantity: str) -> str:
+    """A Kubernetes CPU quantity as compose's `cpus` (cores, a decimal number)."""
+    cores = parse_quantity(quantity)
+    if cores.denominator == 1:
+        return str(int(cores))
+    return format(float(cores), ".3f").rstrip("0")
+
+
+def compose_bytes(quantity: str) -> str:
+    """A Kubernetes memory quantity as compose's byte size (Docker's units are binary)."""
+    size = parse_quantity(quantity)
+    for unit, factor in (("g", 2**30), ("m", 2**20), ("k", 2**10)):
+        scaled = size / factor
+        if scaled.denominator == 1 and scaled >= 1:
+            return f"{int(scaled)}{unit}"
+    return f"{int(size)}b" if size.denominator == 1 else f"{int(Fraction(size).__ceil__())}b"
+
+
+def _seconds(seconds: int) -> str:
+    return f"{seconds}s"
+
+
+def device_ids(host_lanes: list[Lane]) -> dict[str, list[str]]:
+    """Lane -> the GPU indexes it reserves. Running lanes take the cards in turn (name
+    order), so none shares one; a parked lane is given the first cards, which it gets
+    when it becomes the running lane. Ids past the host's cards are kept: the
+    single-active rule reports them, compose would not start the lane."""
+    ids: dict[str, list[str]] = {}
+    next_free = 0
+    for lane in sorted(host_lanes, key=lambda x: x.name):
+        if lane.gpus <= 0:
+            continue
+        if lane.active:
+            ids[lane.name] = [str(i) for i in range(next_free, next_free + lane.gpus)]
+            next_free += lane.gpus
+        else:
+            ids[lane.name] = [str(i) for i in range(lane.gpus)]
+    return ids
+
+
+def _resources(lane: Lane) -> dict[str, Any]:
+    limits: dict[str, Any] = {}
+    reservations: dict[str, Any] = {
+        "cpus": compose_cpus(lane.resources.cpu.request),
+        "memory": compose_bytes(lane.resources.memory.request),
+    }
+    if lane.resources.cpu.limit is not None:
+        limits["cpus"] = compose_cpus(lane.resources.cpu.limit)
+    if lane.resources.memory.limit is not None:
+        limits["memory"] = compose_bytes(lane.resources.memory.limit)
+    return (
+        {"limits": limits, "reservations": reservations}
+        if limits
+        else {"reservations": reservations}
+    )
+
+
+def _healthcheck(run: Launch) -> dict[str, Any] | None:
+    if not run.health_command:
+        return None
+    return {
+        "test": ["CMD", *run.health_command],
+        "interval": "10s",
+        "timeout": "5s",
+        "retries": 6,
+        "start_period": _seconds(run.startup_seconds),
+    }
+
+
+def _model_volume(node: Node, read_only: bool) -> dict[str, Any]:
+    return {
+        "type": "bind",
+        "source": node.model_cache.host_path,
+        "target": node.model_cache.mount_path,
+        "read_only": read_only,
+    }
+
+
+def prefetch_service_name(model: ModelLock) -> str:
+    return f"prefetch-{model.name}"
+
+
+def _prefetch_service(model: ModelLock, node: Node, repo: Repo) -> dict[str, Any] | None:
+    prefetch = repo.config.prefetch
+    sums = model_sums(model)
+    if sums is None or not model.prefetch or prefetch is None:
+        return None
+    revision = model.revision or "main"
+    environment: dict[str, Any] = {
+        "MODEL_FILES": sums,
+        "BASE_URL": f"{prefetch.endpoint}/{model.hf_repo}/resolve/{revision}",
+        "TARGET_DIR": model_target_dir(model, node),
+        "MARKER": model_marker(model, node),
+    }
+    if prefetch.token_secret:
+        # Taken from the host's environment or .env when compose runs, never written here.
+        environment["HF_TOKEN"] = Interpolated("${HF_TOKEN:-}")
+    return {
+        "image": prefetch.image,
+        "entrypoint": ["sh", "-c", PREFETCH_SCRIPT],
+        "environment": environment,
+        "volumes": [_model_volume(node, read_only=False)],
+        "restart": "no",
+        "labels": {PART_LABEL: "model-prefetch", MODEL_LABEL: model.name},
+        **HARDENING,
+    }
+
+
+def _lane_service(
+    lane: Lane, repo: Repo, node: Node, ids: Mapping[str, list[str]], prefetched: set[str]
+) -> dict[str, Any]:
+    model = repo.models.get(lane.model) if lane.model else None
+    run = launch(lane, model, node)
+    service: dict[str, Any] = {"image": lane.image}
+    if not lane.active:
+        service["profiles"] = [PARKED_PROFILE]
+    if run.command:
+        service["entrypoint"] = list(run.command)
+    service["command"] = list(run.args)
+    env = {**run.env, **lane.env}
+    if env:
+        service["environment"] = dict(sorted(env.items()))
+    service["expose"] = [str(run.port)]
+    service["volumes"] = [_model_volume(node, read_only=run.cache_read_only)]
+    service["shm_size"] = compose_bytes(lane.shm_size)
+    resources = _resources(lane)
+    if lane.name in ids:
+        resources.setdefault("reservations", {})["devices"] = [
+            {"driver": "nvidia", "device_ids": ids[lane.name], "capabilities": ["gpu"]}
+        ]
+    service["deploy"] = {"resources": resources}
+    health = _healthcheck(run)
+    if health is not None:
+        service["healthcheck"] = health
+    if run.post_start:
+        service["post_start"] = [{"command": list(run.post_start)}]
+    if model is not None and model.name in prefetched:
+        service["depends_on"] = {
+            prefetch_service_name(model): {"condition": "service_completed_successfully"}
+        }
+    service["restart"] = "unless-stopped"
+    labels = {LANE_LABEL: lane.name, PART_LABEL: "llm-lane"}
+    if model is not None:
+        labels[MODEL_LABEL] = model.name
+    service["labels"] = labels
+    service.update(HARDENING)
+    return service
+
+
+def _claim(services: Mapping[str, Any], name: str, where: Location, what: str) -> None:
+    """Two parts of one host may not be the same compose service (a lane named like the
+    gateway or like a prefetch service): compose would keep only the last."""
+    if name in services:
+        raise InputError(
+            [
+                Problem(
+                    where.file,
+                    where.line,
+                    "name",
+                    f"{what} would be compose service {name!r}, which this host already "
+                    "renders; rename one of them",
+                )
+            ]
+        )
+
+
+def lane_base_url(service: str, port: int) -> str:
+    return f"http://{service}:{port}/v1"
+
+
+def _gateway_service(repo: Repo, cluster: Cluster) -> dict[str, Any]:
+    gateway = repo.config.gateway
+    assert gateway is not None
+    service: dict[str, Any] = {
+        "image": gateway.image,
+        "command": ["--config", "/etc/litellm/config.yaml", "--port", str(gateway.port)],
+        "ports": [f"{cluster.publish_address}:{gateway.port}:{gateway.port}"],
+        "configs": [{"source": "litellm-config", "target": "/etc/litellm/config.yaml"}],
+    }
+    if gateway.master_key_secret is not None:
+        # The key lives in the host's environment or .env; compose refuses to start without.
+        service["environment"] = {
+            MASTER_KEY_ENV: Interpolated(
+                f"${{{MASTER_KEY_ENV}:?set {MASTER_KEY_ENV} in the environment or .env}}"
+            )
+        }
+    if gateway.resources is not None:
+        res = gateway.resources
+        reservations = {
+            "cpus": compose_cpus(res.cpu.request),
+            "memory": compose_bytes(res.memory.request),
+        }
+        limits = {}
+        if res.cpu.limit is not None:
+            limits["cpus"] = compose_cpus(res.cpu.limit)
+        if res.memory.limit is not None:
+            limits["memory"] = compose_bytes(res.memory.limit)
+        service["deploy"] = {
+            "resources": {"limits": limits, "reservations": reservations}
+            if limits
+            else {"reservations": reservations}
+        }
+    service["restart"] = "unless-stopped"
+    service["labels"] = {PART_LABEL: "gateway"}
+    service.update(HARDENING)
+    return service
+
+
+def plan_compose_host(cluster: Cluster, repo: Repo) -> list[PlannedFile]:
+    """rendered/<host>/compose.yaml and, with a gateway, the LiteLLM config it mounts."""
+    nodes = [node for node in repo.nodes.values() if node.cluster == cluster.name]
+    node = nodes[0] if nodes else None  # the loader allows one machine per compose host
+    lanes = [lane for lane in repo.lanes.values() if lane.node == (node.name if node else None)]
+    services: dict[str, Any] = {}
+    prefetched: set[str] = set()
+    if node is not None:
+        for model_name in sorted({lane.model for lane in lanes if lane.model}):
+            model = repo.models[model_name]
+            prefetch = _prefetch_service(model, node, repo)
+            if prefetch is not None:
+                services[prefetch_service_name(model)] = prefetch
+                prefetched.add(model_name)
+        ids = device_ids(lanes)
+        for lane in lanes:
+            _claim(services, lane.name, lane.where("name"), f"lane {lane.name}")
+            services[lane.name] = _lane_service(lane, repo, node, ids, prefetched)
+    # The file is the host's: its entry in gitops-gen.yaml.
+    origin = repo.config.where("clusters", repo.config.clusters.index(cluster))
+    files = []
+    document: dict[str, Any] = {}
+    gateway = repo.config.gateway
+    if gateway is not None:
+        urls = {
+            lane.name: lane_base_url(lane.name, services[lane.name]["expose"][0]) for lane in lanes
+        }
+        litellm = plan_gateway_config(lanes, urls, repo)
+        _claim(services, gateway.name, gateway.where("name"), "the gateway")
+        services[gateway.name] = _gateway_service(repo, cluster)
+        document["configs"] = {"litellm-config": {"file": f"./{GATEWAY_CONFIG}"}}
+        files.append(
+            PlannedFile(f"{cluster.name}/{GATEWAY_CONFIG}", gateway.where(), litellm, None)
+        )
+    document = {"services": services, **document}
+    files.append(
+        PlannedFile(f"{cluster.name}/{COMPOSE_FILE}", origin, escape(document), None, compose=True)
+    )
+    return files
