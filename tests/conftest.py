@@ -19,6 +19,7 @@ SPEC_ENTRIES = [
     "policies",
     "manifests",
     "compose.yaml",
+    "workflows",
 ]
 
 

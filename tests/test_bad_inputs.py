@@ -48,6 +48,24 @@ CASES = [
         f"{FAST}:22: resources.cpu: expected mapping, got 8",
     ),
     ("gpus-negative", _edit(FAST, "gpus: 1", "gpus: -1"), f"{FAST}:6: gpus: must be >= 0, got -1"),
+    (
+        "vram-declared-by-an-llm-lane",
+        _edit(FAST, "gpus: 1", "gpus: 1\nvramMiB: 20000"),
+        f"{FAST}:7: vramMiB: vramMiB is for generic lanes; a llamacpp lane is estimated from "
+        "its model (record a measured peak in evidence.livePeakMiB)",
+    ),
+    (
+        "a-generic-gpu-lane-without-its-vram",
+        _write(
+            "lanes/comfy.yaml",
+            "kind: Lane\nname: comfy\nnode: gpu-worker-1\nengine: generic\n"
+            "image: ghcr.io/example/comfyui:1@sha256:" + "a" * 64 + "\n"
+            "serve: {port: 8188}\n"
+            "resources: {cpu: {request: '1'}, memory: {request: 1Gi}}\n",
+        ),
+        "lanes/comfy.yaml:4: engine: a generic GPU lane must declare vramMiB (the most VRAM it "
+        "keeps on each GPU): gitops-gen cannot estimate a server it does not know",
+    ),
     # unknown keys: a typo is never ignored
     (
         "typo-in-serve",
@@ -538,14 +556,25 @@ def test_valid_manifest_files_load(
     assert [n.replace("system:", "") for n in names] == expected
 
 
-def test_manifests_are_read_as_their_application_syncs_them() -> None:
+def _lab_with_hand_written_comfyui(tmp_path: Path) -> Path:
+    """The 48 GB lab example with ComfyUI as a hand-written Deployment in manifests/."""
+    from tests.conftest import ROOT, copy_repo
+
+    repo = copy_repo(ROOT / "examples" / "lab-48gb-comfyui", tmp_path / "repo")
+    (repo / "manifests").mkdir()
+    manifest = (ROOT / "tests" / "data" / "comfyui-deployment.yaml").read_text()
+    (repo / "manifests" / "comfyui.yaml").write_text(manifest)
+    return repo
+
+
+def test_manifests_are_read_as_their_application_syncs_them(tmp_path: Path) -> None:
     """The loader reads manifests/ without recursing because the rendered Application
     does not recurse either; if plan.py ever changes that, the loader must follow."""
     from gitops_gen.pipeline import build_repo
     from gitops_gen.specs.manifests import ARGOCD_MANIFEST_SUFFIXES
-    from tests.conftest import ROOT
 
-    tree = build_repo(ROOT / "examples" / "lab-48gb-comfyui").tree
+    repo = _lab_with_hand_written_comfyui(tmp_path)
+    tree = build_repo(repo).tree
     app = next(o.data for o in tree.objects if o.path.endswith("argocd/apps/manifests.yaml"))
     assert app["spec"]["source"]["directory"] == {"recurse": False}
     assert ARGOCD_MANIFEST_SUFFIXES == (".yaml", ".yml", ".json", ".jsonnet")
@@ -554,8 +583,8 @@ def test_manifests_are_read_as_their_application_syncs_them() -> None:
 def test_wrong_types_in_hand_written_manifests_never_crash(tmp_path: Path) -> None:
     """240 hand-written manifests with one field deleted, added or given another type
     (`securityContext: 5`, a list where a map goes, ...): every run ends in findings or
-    an input error, never a bug. Seeded from the lab example's ComfyUI Deployment and
-    the real public manifests of the corpus."""
+    an input error, never a bug. Seeded from a hand-written ComfyUI Deployment and the
+    real public manifests of the corpus."""
     import json
     import random
     import traceback
@@ -564,10 +593,10 @@ def test_wrong_types_in_hand_written_manifests_never_crash(tmp_path: Path) -> No
 
     from gitops_gen.check import check_repo
     from gitops_gen.errors import GitopsGenError
-    from tests.conftest import ROOT, copy_repo
+    from tests.conftest import ROOT
     from tests.test_fastschema import _mutate
 
-    repo = copy_repo(ROOT / "examples" / "lab-48gb-comfyui", tmp_path / "repo")
+    repo = _lab_with_hand_written_comfyui(tmp_path)
     seeds = [repo / "manifests" / "comfyui.yaml"]
     seeds += sorted((ROOT / "tests" / "corpus" / "real-manifests").glob("*.yaml"))
     documents = [

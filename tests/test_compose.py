@@ -317,3 +317,33 @@ def test_a_pull_request_diff_lists_compose_services(
         "~ ComposeService/ws5090/qwen25-32b-awq",
         "    spec.command[--max-model-len]: 32768 -> 16384",
     ]
+
+
+def test_a_generic_lane_gets_its_pinned_workflows_on_a_compose_host(tmp_path: Path) -> None:
+    """The 48 GB lab as a compose host: ComfyUI's reviewed workflows are compose configs
+    mounted where it reads them, and nothing else."""
+    lab = ROOT / "examples" / "lab-48gb-comfyui"
+    repo = copy_repo(lab, tmp_path / "lab")
+    edit(repo / CONFIG, '    kubernetesVersion: "1.34"', "    target: compose")
+    document = _compose(repo)
+    assert compose_violations(document) == []
+    comfy = document["services"]["comfyui"]
+    assert comfy["configs"] == [
+        {
+            "source": "comfyui-workflow-0",
+            "target": "/opt/comfyui/user/default/workflows/registry.json",
+        },
+        {
+            "source": "comfyui-workflow-1",
+            "target": "/opt/comfyui/user/default/workflows/wan21-t2v-480p.json",
+        },
+    ]
+    workflow = (repo / "workflows/comfyui/wan21-t2v-480p.json").read_text()
+    assert document["configs"]["comfyui-workflow-1"] == {"content": workflow}
+    assert comfy["labels"]["dev.gitops-gen.part"] == "gpu-lane"
+    assert "healthcheck" not in comfy  # no tool known to be in a generic image
+    edit(
+        repo / "lanes/comfyui.yaml", "  port: 8188", "  port: 8188\n  healthCommand: [curl, -f, x]"
+    )
+    comfy = _compose(repo)["services"]["comfyui"]
+    assert comfy["healthcheck"]["test"] == ["CMD", "curl", "-f", "x"]

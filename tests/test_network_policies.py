@@ -128,11 +128,16 @@ def test_without_a_gateway_a_lane_admits_its_namespace(tmp_path: Path) -> None:
 
 
 def test_a_hand_written_pod_is_left_alone(tmp_path: Path) -> None:
-    # The 48 GB lab's ComfyUI (manifests/) shares the namespace; no policy selects it.
+    # A hand-written ComfyUI (manifests/) shares the namespace; no policy selects it.
     source = ROOT / "examples" / "lab-48gb-comfyui"
     repo = _enable(tmp_path, "networkPolicies: {enabled: true}\n", source)
+    (repo / "manifests").mkdir()
+    manifest = (ROOT / "tests" / "data" / "comfyui-deployment.yaml").read_text()
+    (repo / "manifests" / "comfyui.yaml").write_text(manifest)
     rendered = _objects(repo)
     manifests = [dict(m.data) for m in load_repo(repo).manifests]
     objects = rendered + manifests
-    comfy = next(n for n in _pods(objects) if "comfy" in n)
-    assert _admitted(objects, comfy, 8188) is None
+    assert "comfyui-manual" in _pods(objects)
+    assert _admitted(objects, "comfyui-manual", 8188) is None
+    # The ComfyUI lane serves no gateway alias: its own namespace reaches it.
+    assert _admitted(objects, "comfyui", 8188) == sorted(_pods(objects))

@@ -206,6 +206,13 @@ def fit_command(root: Path, names: tuple[str, ...]) -> int:
             )
         verdict = "fits" if fit.fits else "DOES NOT FIT"
         worst = max(worst, 0 if fit.fits else 1)
+        if e.engine == "generic":  # declared as a whole: no parts to show
+            click.echo(
+                f"{label:{width}} {lane.engine:8} {'-':>7} {'-':>8} {'-':>6} {'-':>7} "
+                f"{'-':>6} {fit.total_mib:>7.0f} {e.vram_mib:>7.0f} {fit.share:>4.0%} "
+                f"{_bar(fit.share)} {verdict}, {fit.source}"
+            )
+            continue
         click.echo(
             f"{label:{width}} {lane.engine:8} {e.context or 0:>7} {e.weights_mib:>8.0f} "
             f"{e.kv_cache_mib:>6.0f} {e.compute_mib:>7.0f} {e.overhead_mib:>6.0f} "

@@ -368,7 +368,9 @@ class LaneFit:
 
     @property
     def source(self) -> str:
-        return "evidence" if self.evidence_mib is not None else "estimate"
+        if self.evidence_mib is not None:
+            return "evidence"
+        return "declared" if self.estimate.engine == "generic" else "estimate"
 
     @property
     def total_mib(self) -> float:
@@ -387,6 +389,14 @@ class LaneFit:
 
     def breakdown(self) -> str:
         e = self.estimate
+        if e.engine == "generic":
+            text = f"declared vramMiB {e.total_mib:.0f} of {e.vram_mib:.0f} MiB ({e.share:.0%})"
+            if self.evidence_mib is not None:
+                text += (
+                    f"; recorded live peak {self.evidence_mib:.0f} MiB "
+                    f"({self.evidence_mib / e.vram_mib:.0%}) on {self.gpu_model}"
+                )
+            return text
         parts = (
             f"weights {e.weights_mib:.0f} + KV {e.kv_cache_mib:.0f} + compute "
             f"{e.compute_mib:.0f} + overhead {e.overhead_mib:.0f} = {e.total_mib:.0f} MiB"
@@ -425,9 +435,34 @@ def configured_context(lane: Lane) -> int | None:
     return int(value) if value else None
 
 
+def declared_fit(lane: Lane, gpu: Gpu | None) -> LaneFit | None:
+    """A generic lane's fit: what it declares (vramMiB), or what was measured."""
+    if lane.vram_mib is None or gpu is None:
+        return None
+    declared = FitEstimate(
+        "generic", 0.0, 0.0, 0.0, float(lane.vram_mib), float(gpu.vram_mib), gpus=lane.gpus
+    )
+    return LaneFit(lane.name, gpu.model, declared, _evidence_peak(lane, gpu))
+
+
+def _evidence_peak(lane: Lane, gpu: Gpu) -> float | None:
+    evidence = lane.evidence
+    if (
+        evidence is not None
+        and evidence.live_peak_mib is not None
+        and evidence.gpu_model == gpu.model
+        # Evidence says what it was measured at: a changed context makes it stale.
+        and (evidence.ctx_size is None or evidence.ctx_size == configured_context(lane))
+    ):
+        return float(evidence.live_peak_mib)
+    return None
+
+
 def fit_lane(lane: Lane, model: ModelLock | None, gpu: Gpu | None) -> LaneFit | None:
     """The fit of a Lane with its ModelLock on its Gpu; None when it cannot be sized
     (a generic engine, or a lock without architecture or size)."""
+    if lane.engine == "generic":
+        return declared_fit(lane, gpu)
     if model is None or model.architecture is None or gpu is None:
         return None
     size = model.size_bytes or sum(f.size_bytes or 0 for f in model.artifact_files())
@@ -445,14 +480,6 @@ def fit_lane(lane: Lane, model: ModelLock | None, gpu: Gpu | None) -> LaneFit | 
     )
     if result is None:
         return None
-    evidence = lane.evidence
-    peak = None
-    if (
-        evidence is not None
-        and evidence.live_peak_mib is not None
-        and evidence.gpu_model == gpu.model
-        # Evidence says what it was measured at: a changed context makes it stale.
-        and (evidence.ctx_size is None or evidence.ctx_size == configured_context(lane))
-    ):
-        peak = float(evidence.live_peak_mib)
-    return LaneFit(lane=lane.name, gpu_model=gpu.model, estimate=result, evidence_mib=peak)
+    return LaneFit(
+        lane=lane.name, gpu_model=gpu.model, estimate=result, evidence_mib=_evidence_peak(lane, gpu)
+    )

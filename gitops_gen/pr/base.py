@@ -26,7 +26,15 @@ from gitops_gen.specs.schema import SpecSchemas
 
 T = TypeVar("T")
 
-SPEC_PATHS = ("gitops-gen.yaml", "hardware", "lanes", "models.lock.yaml", "manifests", "policies")
+SPEC_PATHS = (
+    "gitops-gen.yaml",
+    "hardware",
+    "lanes",
+    "models.lock.yaml",
+    "manifests",
+    "policies",
+    "workflows",
+)
 
 
 class GitError(GitopsGenError):

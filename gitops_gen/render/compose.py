@@ -23,6 +23,7 @@ from gitops_gen.render.plan import (
     model_marker,
     model_sums,
     model_target_dir,
+    pinned_workflows,
     plan_gateway_config,
 )
 from gitops_gen.specs.engines import Launch, launch
@@ -205,12 +206,30 @@ def _lane_service(
             prefetch_service_name(model): {"condition": "service_completed_successfully"}
         }
     service["restart"] = "unless-stopped"
-    labels = {LANE_LABEL: lane.name, PART_LABEL: "llm-lane"}
+    labels = {
+        LANE_LABEL: lane.name,
+        PART_LABEL: "gpu-lane" if lane.engine == "generic" else "llm-lane",
+    }
     if model is not None:
         labels[MODEL_LABEL] = model.name
     service["labels"] = labels
     service.update(HARDENING)
     return service
+
+
+def _workflow_configs(lane: Lane, repo: Repo, service: dict[str, Any]) -> dict[str, Any]:
+    """A generic lane's pinned workflows as compose configs mounted where it reads them."""
+    pinned = pinned_workflows(lane, repo)
+    if lane.workflows is None or pinned is None:
+        return {}
+    configs: dict[str, Any] = {}
+    mounts = []
+    for index, (name, text) in enumerate(sorted(pinned.items())):
+        key = f"{lane.name}-workflow-{index}"
+        configs[key] = {"content": text}
+        mounts.append({"source": key, "target": f"{lane.workflows.mount_path}/{name}"})
+    service["configs"] = mounts
+    return configs
 
 
 def _claim(services: Mapping[str, Any], name: str, where: Location, what: str) -> None:
@@ -278,6 +297,7 @@ def plan_compose_host(cluster: Cluster, repo: Repo) -> list[PlannedFile]:
     node = nodes[0] if nodes else None  # the loader allows one machine per compose host
     lanes = [lane for lane in repo.lanes.values() if lane.node == (node.name if node else None)]
     services: dict[str, Any] = {}
+    configs: dict[str, Any] = {}
     prefetched: set[str] = set()
     if node is not None:
         for model_name in sorted({lane.model for lane in lanes if lane.model}):
@@ -290,6 +310,7 @@ def plan_compose_host(cluster: Cluster, repo: Repo) -> list[PlannedFile]:
         for lane in lanes:
             _claim(services, lane.name, lane.where("name"), f"lane {lane.name}")
             services[lane.name] = _lane_service(lane, repo, node, ids, prefetched)
+            configs.update(_workflow_configs(lane, repo, services[lane.name]))
     # The file is the host's: its entry in gitops-gen.yaml.
     origin = repo.config.where("clusters", repo.config.clusters.index(cluster))
     files = []
@@ -302,10 +323,12 @@ def plan_compose_host(cluster: Cluster, repo: Repo) -> list[PlannedFile]:
         litellm = plan_gateway_config(lanes, urls, repo)
         _claim(services, gateway.name, gateway.where("name"), "the gateway")
         services[gateway.name] = _gateway_service(repo, cluster)
-        document["configs"] = {"litellm-config": {"file": f"./{GATEWAY_CONFIG}"}}
+        configs["litellm-config"] = {"file": f"./{GATEWAY_CONFIG}"}
         files.append(
             PlannedFile(f"{cluster.name}/{GATEWAY_CONFIG}", gateway.where(), litellm, None)
         )
+    if configs:
+        document["configs"] = dict(sorted(configs.items()))
     document = {"services": services, **document}
     files.append(
         PlannedFile(f"{cluster.name}/{COMPOSE_FILE}", origin, escape(document), None, compose=True)

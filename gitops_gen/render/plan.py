@@ -8,6 +8,7 @@ spec line it comes from, so checks on rendered objects point back to the specs.
 from __future__ import annotations
 
 import hashlib
+import json
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -181,7 +182,9 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
         limits[gpu_resource] = lane.gpus
 
     selector = {"app.kubernetes.io/name": lane.engine, "app.kubernetes.io/instance": lane.name}
-    labels = {**selector, "app.kubernetes.io/component": "llm-lane", **MANAGED_BY}
+    # A generic server (ComfyUI, speech-to-text) is a GPU lane but no LLM.
+    component = "gpu-lane" if lane.engine == "generic" else "llm-lane"
+    labels = {**selector, "app.kubernetes.io/component": component, **MANAGED_BY}
     if lane.gpus > 0:
         labels[config.gpu_lane_label] = "true"
 
@@ -227,12 +230,39 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
         "prefetch": {"enabled": False, "modelFileRefs": []},
         "verify": None,
         "aliases": list(lane.aliases),
+        "workflows": None,
     }
     if model is not None:
         _plan_model(values, model, node, config)
     if lane.description:
         values["annotations"][f"{config.annotation_prefix}/description"] = lane.description
+    pinned = pinned_workflows(lane, repo)
+    if lane.workflows is not None and pinned is not None:
+        values["workflows"] = {
+            "configMap": k8s_name(lane.name, "workflows"),
+            "mountPath": lane.workflows.mount_path,
+        }
+        # A new or changed workflow restarts the server, which reads them at start.
+        digest = hashlib.sha256(pinned[REGISTRY_KEY].encode()).hexdigest()
+        values["annotations"][f"{config.annotation_prefix}/workflows-sha256"] = digest
     return values
+
+
+REGISTRY_KEY = "registry.json"
+
+
+def pinned_workflows(lane: Lane, repo: Repo) -> dict[str, str] | None:
+    """File name -> text of each workflow whose file matches its pin, and the registry
+    (name -> sha256) as JSON for a gateway that checks requests against it; None for a
+    lane without workflows. An unpinned or changed file is never rendered."""
+    if lane.workflows is None:
+        return None
+    registry = repo.workflow_registries.get(lane.workflows.registry)
+    found = [w for w in (registry.workflows if registry else ()) if w.text and w.actual == w.sha256]
+    data = {w.name: w.text or "" for w in sorted(found, key=lambda w: w.name)}
+    pins = {w.name: w.sha256 for w in sorted(found, key=lambda w: w.name)}
+    data[REGISTRY_KEY] = json.dumps(pins, indent=2, sort_keys=True) + "\n"
+    return data
 
 
 def _plan_model(values: dict[str, Any], model: ModelLock, node: Node, config: RepoConfig) -> None:
@@ -565,6 +595,20 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         add(f"values/{lane.name}.yaml", origin, values_document(values), None)
         add(f"lanes/{lane.name}/deployment.yaml", origin, values, "lane-deployment.yaml.j2")
         add(f"lanes/{lane.name}/service.yaml", origin, _service(values), "service.yaml.j2")
+        workflows = pinned_workflows(lane, repo)
+        if workflows is not None and values["workflows"] is not None:
+            configmap = {
+                "name": values["workflows"]["configMap"],
+                "namespace": config.namespace,
+                "labels": {**values["selectorLabels"], **MANAGED_BY},
+                "data": workflows,
+            }
+            add(
+                f"lanes/{lane.name}/workflows.yaml",
+                lane.where("workflows"),
+                configmap,
+                "workflows-configmap.yaml.j2",
+            )
         if isolation is not None:
             policy = _lane_policy(values, config, isolation)
             add(f"lanes/{lane.name}/networkpolicy.yaml", origin, policy, "networkpolicy.yaml.j2")
@@ -697,7 +741,11 @@ def _lane_security(lane: Lane, repo: Repo, security: Mapping[str, Any]) -> Mappi
 def values_document(values: Mapping[str, Any]) -> dict[str, Any]:
     """The values file as written for review: the plan minus render-only details."""
     render_only = ("security", "verify", "postStart", "readyCommand")
-    return {k: v for k, v in values.items() if k not in render_only}
+    return {
+        k: v
+        for k, v in values.items()
+        if k not in render_only and not (k == "workflows" and v is None)
+    }
 
 
 PREFETCH_POLICY = "model-prefetch"
@@ -719,10 +767,11 @@ def _policy(
 def _lane_policy(
     values: Mapping[str, Any], config: RepoConfig, isolation: NetworkPolicies
 ) -> dict[str, Any]:
-    """A lane admits the gateway (or, without one, its own namespace) and the metrics
-    scraper's namespace, on its port; nothing else reaches the card's server."""
+    """A lane admits the gateway (or, without one or without aliases the gateway routes,
+    as a ComfyUI lane, its own namespace) and the metrics scraper's namespace, on its
+    port; nothing else reaches the card's server."""
     ports = [{"port": values["port"], "protocol": "TCP"}]
-    if config.gateway is not None:
+    if config.gateway is not None and values["aliases"]:
         gateway = _gateway_selector(config.gateway)
         sources: list[dict[str, Any]] = [{"podSelector": {"matchLabels": gateway}}]
     else:

@@ -199,6 +199,7 @@ def _generic(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
         health_path=serve.get("healthPath", "/"),
         startup_seconds=600,
         cache_read_only=False,
+        health_command=list(serve.get("healthCommand", [])),
     )
 
 

@@ -5,7 +5,9 @@ Every problem in every file is collected before giving up, so one run shows them
 
 from __future__ import annotations
 
+import hashlib
 import json
+import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -28,6 +30,7 @@ from gitops_gen.specs.model import (
     GatewayRoute,
     Gpu,
     Lane,
+    LaneWorkflows,
     Location,
     ModelCache,
     ModelFile,
@@ -42,6 +45,8 @@ from gitops_gen.specs.model import (
     RuntimeClass,
     Taint,
     Toleration,
+    Workflow,
+    WorkflowRegistry,
 )
 from gitops_gen.specs.schema import SpecSchemas
 from gitops_gen.specs.source import KeyPath, SourceDoc, parse_yaml, read_text
@@ -138,6 +143,11 @@ def load_repo(
         # A lock that failed to load is reported once, not once per lane that uses it.
         _cross_check(lane, node_map if all_nodes_loaded else None, models, problems)
     _check_compose_hosts(config, node_map, problems)
+    registries: dict[str, WorkflowRegistry] = {}
+    for path in sorted({lane.workflows.registry for lane in lane_map.values() if lane.workflows}):
+        registry = load(path, "workflows", lambda doc: _workflow_registry(root, doc))
+        if registry is not None:
+            registries[path] = registry
     manifests = load_manifests(root, config, problems)
     compose_files = _compose_files(root, config, problems)
     if problems or models is None:
@@ -150,7 +160,29 @@ def load_repo(
         models=models,
         manifests=manifests,
         compose_files=compose_files,
+        workflow_registries=registries,
     )
+
+
+def _workflow_registry(root: Path, doc: SourceDoc) -> WorkflowRegistry:
+    """The registry and each workflow file as it is now (its sha256, its text); a file
+    that cannot be read counts as missing, and the workflow rule says so."""
+    folder = posixpath.dirname(doc.file)
+    listed = []
+    for index, entry in enumerate(doc.data["workflows"]):
+        path = posixpath.join(folder, entry["file"])
+        try:
+            text: str | None = read_text(root, path)
+        except InputError:
+            text = None
+        actual = None if text is None else hashlib.sha256(text.encode()).hexdigest()
+        where = Location(doc.file, doc.line_of(("workflows", index)))
+        listed.append(Workflow(entry["file"], path, entry["sha256"], actual, text, where))
+    names = {w.name for w in listed}
+    beside = sorted(
+        p.name for p in (root / folder).iterdir() if p.suffix == ".json" and p.name not in names
+    )
+    return WorkflowRegistry(doc=doc, path=doc.file, workflows=tuple(listed), unlisted=tuple(beside))
 
 
 def compose_file_paths(root: Path) -> list[str]:
@@ -337,6 +369,20 @@ def _cross_check(
             )
         )
 
+    if lane.engine == "generic" and lane.gpus > 0 and lane.vram_mib is None:
+        report(
+            "engine",
+            "a generic GPU lane must declare vramMiB (the most VRAM it keeps on each GPU): "
+            "gitops-gen cannot estimate a server it does not know",
+        )
+    if lane.engine != "generic" and lane.workflows is not None:
+        report("workflows", f"workflows are for generic lanes (ComfyUI), not {lane.engine}")
+    if lane.engine != "generic" and lane.vram_mib is not None:
+        report(
+            "vramMiB",
+            f"vramMiB is for generic lanes; a {lane.engine} lane is estimated from its model "
+            "(record a measured peak in evidence.livePeakMiB)",
+        )
     if nodes is not None:
         node = nodes.get(lane.node)
         if node is None:
@@ -391,7 +437,16 @@ def _tolerations(items: list[Mapping[str, Any]]) -> tuple[Toleration, ...]:
 
 # Paths of the repo that rendered/ may never be or contain.
 RESERVED_PATHS = frozenset(
-    {CONFIG_FILE, HARDWARE_DIR, LANES_DIR, LOCK_FILE, MANIFESTS_DIR, "policies", ".git"}
+    {
+        CONFIG_FILE,
+        HARDWARE_DIR,
+        LANES_DIR,
+        LOCK_FILE,
+        MANIFESTS_DIR,
+        "policies",
+        "workflows",
+        ".git",
+    }
 )
 
 
@@ -566,6 +621,7 @@ def _lane(doc: SourceDoc) -> Lane:
         node=d["node"],
         gpus=d.get("gpus", 1),
         gpu_vendor=d.get("gpuVendor"),
+        vram_mib=d.get("vramMiB"),
         engine=d["engine"],
         image=d["image"],
         engine_version=d.get("engineVersion"),
@@ -576,6 +632,9 @@ def _lane(doc: SourceDoc) -> Lane:
         resources=_resources(d["resources"]),
         shm_size=d.get("shmSize", "8Gi"),
         aliases=tuple(d.get("aliases", [])),
+        workflows=None
+        if "workflows" not in d
+        else LaneWorkflows(d["workflows"]["registry"], d["workflows"]["mountPath"]),
         evidence=None
         if evidence is None
         else Evidence(

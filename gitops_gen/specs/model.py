@@ -257,6 +257,33 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class LaneWorkflows:
+    registry: str  # the WorkflowRegistry file, repo-relative
+    mount_path: str  # where the server finds the workflows
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A workflow the registry pins, and the file as it is in the repo."""
+
+    name: str  # the file's name, beside the registry
+    path: str  # repo-relative
+    sha256: str  # pinned
+    actual: str | None  # the file's sha256 now; None: no such file
+    text: str | None
+    where: Location
+
+
+@dataclass(frozen=True)
+class WorkflowRegistry(Spec):
+    """Known-good workflows by hash (seed 000): only these reach the server."""
+
+    path: str = ""
+    workflows: tuple[Workflow, ...] = ()
+    unlisted: tuple[str, ...] = ()  # .json files beside the registry that it does not pin
+
+
+@dataclass(frozen=True)
 class Lane(Spec):
     name: str = ""
     description: str | None = None
@@ -264,6 +291,7 @@ class Lane(Spec):
     node: str = ""
     gpus: int = 1
     gpu_vendor: str | None = None
+    vram_mib: int | None = None  # declared by a generic lane (its most VRAM per GPU)
     engine: str = ""
     image: str = ""
     engine_version: str | None = None
@@ -275,6 +303,7 @@ class Lane(Spec):
     shm_size: str = "8Gi"
     aliases: tuple[str, ...] = ()
     evidence: Evidence | None = None
+    workflows: LaneWorkflows | None = None
 
     @property
     def replicas(self) -> int:
@@ -354,6 +383,8 @@ class Repo:
     manifests: tuple[Manifest, ...] = ()
     # Compose host -> its hand-written compose file (the app beside the lanes), parsed.
     compose_files: Mapping[str, SourceDoc] = field(default_factory=dict)
+    # Registry file -> the workflows it pins (for generic lanes' `workflows`).
+    workflow_registries: Mapping[str, WorkflowRegistry] = field(default_factory=dict)
 
     def cluster_of(self, lane: Lane) -> str:
         return self.nodes[lane.node].cluster

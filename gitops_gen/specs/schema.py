@@ -24,6 +24,7 @@ SCHEMA_FILES = {
     "waivers": "waivers.schema.json",
     "known-broken": "known-broken.schema.json",
     "capabilities": "capabilities.schema.json",
+    "workflows": "workflows.schema.json",
 }
 
 # Formats asserted, not only annotated: a spec quantity must be one the API server takes

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.rules.cases import SIDECAR, expect, sidecar
 from tests.rules.harness import Case, assert_case
 
@@ -24,7 +25,16 @@ CASES = [
         edits=(sidecar(("  replicas: 0", "  replicas: none")),),
         expect=(expect("block", SIDECAR, "replicas: none"),),
     ),
-    Case("handwritten-example-comfyui-valid", repo="lab-48gb-comfyui"),
+    Case(
+        "handwritten-comfyui-valid",
+        repo="lab-48gb-comfyui",
+        edits=(
+            {
+                "file": "manifests/comfyui.yaml",
+                "write": (ROOT / "tests" / "data" / "comfyui-deployment.yaml").read_text(),
+            },
+        ),
+    ),
     # Schema-valid (a Quantity is "string or number"), refused by the API server: issue 8.
     Case(
         "quantity-with-space",

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.rules.cases import (
     COMPOSE_ACTIVE,
     COMPOSE_FILE,
@@ -64,9 +65,26 @@ CASES = [
     Case(
         "handwritten-comfyui-counts-against-the-card",
         repo="lab-48gb-comfyui",
-        edits=(replace("manifests/comfyui.yaml", "replicas: 0", "replicas: 1"),),
+        edits=(
+            {
+                "file": "manifests/comfyui.yaml",
+                "write": (ROOT / "tests/data/comfyui-deployment.yaml")
+                .read_text()
+                .replace("replicas: 0", "replicas: 1"),
+            },
+        ),
         expect=(
             expect("block", "manifests/comfyui.yaml", "replicas: 1"),
+            expect("block", "lanes/qwen25-32b.yaml", "active: true"),
+        ),
+    ),
+    Case(
+        # ComfyUI as a lane: running it beside the LLM lane is the same block.
+        "the-comfyui-lane-beside-an-llm-lane",
+        repo="lab-48gb-comfyui",
+        edits=(replace("lanes/comfyui.yaml", "active: false", "active: true"),),
+        expect=(
+            expect("block", "lanes/comfyui.yaml", "active: true"),
             expect("block", "lanes/qwen25-32b.yaml", "active: true"),
         ),
     ),

@@ -70,6 +70,36 @@ CASES = [
 ]
 
 
+# A generic lane (ComfyUI on the 48 GB lab card) is held to the VRAM it declares.
+COMFY = "lanes/comfyui.yaml"
+QWEN = "lanes/qwen25-32b.yaml"
+COMFY_ACTIVE = (
+    replace(COMFY, "active: false", "active: true"),
+    replace(QWEN, "active: true", "active: false"),
+)
+CASES += [
+    Case("a-generic-lane-within-its-card", repo="lab-48gb-comfyui", edits=COMFY_ACTIVE),
+    Case(
+        "a-generic-lane-declaring-more-than-the-card",
+        repo="lab-48gb-comfyui",
+        edits=(*COMFY_ACTIVE, replace(COMFY, "vramMiB: 45056", "vramMiB: 50000")),
+        expect=(expect("block", COMFY, "vramMiB: 50000"),),
+    ),
+    Case(
+        "a-generic-lane-near-the-top-of-its-card",
+        repo="lab-48gb-comfyui",
+        edits=(*COMFY_ACTIVE, replace(COMFY, "vramMiB: 45056", "vramMiB: 47000")),
+        expect=(expect("warn", COMFY, "vramMiB: 47000"),),
+    ),
+    Case(
+        "a-parked-generic-lane-too-big-is-a-note",
+        repo="lab-48gb-comfyui",
+        edits=(replace(COMFY, "vramMiB: 45056", "vramMiB: 50000"),),
+        expect=(expect("note", COMFY, "vramMiB: 50000"),),
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case, tmp_path: Path) -> None:
     assert_case(RULE, case, tmp_path)

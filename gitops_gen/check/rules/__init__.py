@@ -40,6 +40,7 @@ from gitops_gen.check.rules import (
     validation_evidence,
     vram_fit,
     waiver_expired,
+    workflow_pinned,
 )
 
 REGISTRY: tuple[ModuleType, ...] = (
@@ -65,6 +66,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     amd_device_groups,
     tensor_parallel_shm,
     gateway_aliases,
+    workflow_pinned,
     kubernetes_schema,
     compose_schema,
     compose_includes_rendered,

@@ -6,7 +6,8 @@ ran 5% on the CPU). vLLM fails outright when one max_model_len sequence does not
 the KV space left. The estimate (weights, KV cache, compute buffers, runtime overhead)
 gives way to recorded evidence (a measured live peak on this GPU model). A parked lane
 that would not fit is a note naming it: kept in Git as a rollback, it must not be
-activated as it is.
+activated as it is. A generic lane (ComfyUI, say) is held to the VRAM it declares
+(`vramMiB`), or to its recorded peak.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     warn_at = float(options["warnAt"])
     block_at = float(options["blockAt"])
     for lane in ctx.repo.lanes.values():
-        if lane.model is None:
+        if lane.model is None and lane.vram_mib is None:
             continue
-        fit = fit_lane(lane, ctx.repo.models[lane.model], ctx.gpu_of(lane))
+        model = ctx.repo.models[lane.model] if lane.model else None
+        fit = fit_lane(lane, model, ctx.gpu_of(lane))
         if fit is None:
             continue
-        where = lane.where("serve") if lane.serve else lane.where("model")
+        if lane.vram_mib is not None:
+            where = lane.where("vramMiB")
+        else:
+            where = lane.where("serve") if lane.serve else lane.where("model")
         ident = ctx.lane_object(lane)
         parked = not ctx.is_active(lane)
         source = f"{'parked lane would not fit: ' if parked else ''}({fit.source}) "
