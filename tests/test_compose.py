@@ -347,3 +347,31 @@ def test_a_generic_lane_gets_its_pinned_workflows_on_a_compose_host(tmp_path: Pa
     )
     comfy = _compose(repo)["services"]["comfyui"]
     assert comfy["healthcheck"]["test"] == ["CMD", "curl", "-f", "x"]
+
+
+def test_running_lanes_share_a_time_sliced_card_by_its_replicas() -> None:
+    from gitops_gen.specs.model import Lane
+
+    lanes = [
+        Lane(doc=None, name=n, active=True, gpus=1)  # type: ignore[arg-type]
+        for n in ("a", "b", "c")
+    ]
+    assert device_ids(lanes, [2]) == {"a": ["0"], "b": ["0"], "c": ["1"]}
+    assert device_ids(lanes, [1, 2]) == {"a": ["0"], "b": ["1"], "c": ["1"]}
+
+
+def test_a_time_sliced_card_on_a_compose_host_is_shared_and_summed(compose_repo: Path) -> None:
+    from gitops_gen.check import check_repo
+    from tests.rules.harness import TODAY
+
+    edit(compose_repo / NODE, "    mig: false", "    mig: false\n    timeSlicing: {replicas: 2}")
+    edit(compose_repo / PARKED, "active: false", "active: true")
+    services = _compose(compose_repo)["services"]
+    for lane in ("qwen25-32b-awq", "llama31-70b-awq"):
+        devices = services[lane]["deploy"]["resources"]["reservations"]["devices"]
+        assert devices[0]["device_ids"] == ["0"]
+    findings = check_repo(compose_repo, today=TODAY).findings
+    assert not [f for f in findings if f.rule == "single-active-gpu-lane"]
+    shared = [f for f in findings if f.rule == "vram-fit" and "share" in f.message]
+    assert {f.lane for f in shared} == {"qwen25-32b-awq", "llama31-70b-awq"}
+    assert all(f.severity.label == "BLOCK" for f in shared)

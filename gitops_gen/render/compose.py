@@ -11,7 +11,7 @@ fill are the secrets it must never see written down (`${LITELLM_MASTER_KEY}`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -87,21 +87,39 @@ def _seconds(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def device_ids(host_lanes: list[Lane]) -> dict[str, list[str]]:
+def card_slots(node: Node) -> list[int]:
+    """Lanes each card of the host runs at once, by device index (hardware/ order)."""
+    return [gpu.slots for gpu in node.gpus for _ in range(gpu.count)]
+
+
+def device_ids(host_lanes: list[Lane], slots: Sequence[int] | None = None) -> dict[str, list[str]]:
     """Lane -> the GPU indexes it reserves. Running lanes take the cards in turn (name
-    order), so none shares one; a parked lane is given the first cards, which it gets
+    order), each card holding as many as its slots (1, or its time-slicing replicas), so
+    none shares a card it may not; a parked lane is given the first cards, which it gets
     when it becomes the running lane. Ids past the host's cards are kept: the
-    single-active rule reports them, compose would not start the lane."""
+    single-active rule reports them, compose would not start the lane. Without `slots`,
+    every card holds one lane and there are as many as the running lanes need."""
     ids: dict[str, list[str]] = {}
-    next_free = 0
+    load: dict[int, int] = {}
+    beyond = len(slots) if slots is not None else 0
     for lane in sorted(host_lanes, key=lambda x: x.name):
         if lane.gpus <= 0:
             continue
-        if lane.active:
-            ids[lane.name] = [str(i) for i in range(next_free, next_free + lane.gpus)]
-            next_free += lane.gpus
-        else:
+        if not lane.active:
             ids[lane.name] = [str(i) for i in range(lane.gpus)]
+            continue
+        chosen: list[int] = []
+        index = 0
+        while len(chosen) < lane.gpus:
+            if slots is not None and index >= len(slots):
+                chosen.append(beyond)  # a card the host lacks
+                beyond += 1
+            elif load.get(index, 0) < (slots[index] if slots is not None else 1):
+                chosen.append(index)
+            index += 1
+        for card in chosen:
+            load[card] = load.get(card, 0) + 1
+        ids[lane.name] = [str(i) for i in chosen]
     return ids
 
 
@@ -306,7 +324,7 @@ def plan_compose_host(cluster: Cluster, repo: Repo) -> list[PlannedFile]:
             if prefetch is not None:
                 services[prefetch_service_name(model)] = prefetch
                 prefetched.add(model_name)
-        ids = device_ids(lanes)
+        ids = device_ids(lanes, card_slots(node))
         for lane in lanes:
             _claim(services, lane.name, lane.where("name"), f"lane {lane.name}")
             services[lane.name] = _lane_service(lane, repo, node, ids, prefetched)

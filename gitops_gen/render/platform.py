@@ -340,7 +340,42 @@ def plugin_values(
                 taint_tolerations(targets),
             )
         }
+    sharing = time_slicing_config(targets)
+    if sharing is not None:
+        values["config"] = sharing
     return {k: v for k, v in values.items() if v is not None}
+
+
+# The node label that picks one of the plugin's named configs (the chart's config.map).
+CONFIG_LABEL = "nvidia.com/device-plugin.config"
+
+
+def time_slicing_name(replicas: int) -> str:
+    return f"time-sliced-{replicas}"
+
+
+def time_slicing_config(targets: Sequence[Node]) -> dict[str, Any] | None:
+    """The plugin's config map when a card is shared on purpose: `default` (no sharing)
+    and one time-sliced config per replica count. When every GPU node shares alike, that
+    config is the default; otherwise a shared node selects its own by the node label
+    CONFIG_LABEL (platform-placement checks hardware/ says so)."""
+    shared = {n.name: g.time_slicing for n in targets for g in n.gpus_of("nvidia")}
+    counts = sorted({r for r in shared.values() if r})
+    if not counts:
+        return None
+    configs = {"default": "version: v1\n"}
+    for replicas in counts:
+        configs[time_slicing_name(replicas)] = (
+            "version: v1\n"
+            "sharing:\n"
+            "  timeSlicing:\n"
+            "    failRequestsGreaterThanOne: true\n"
+            "    resources:\n"
+            "      - name: nvidia.com/gpu\n"
+            f"        replicas: {replicas}\n"
+        )
+    uniform = len(counts) == 1 and all(shared.values())
+    return {"map": configs, "default": time_slicing_name(counts[0]) if uniform else "default"}
 
 
 def _hostname_affinity(targets: Sequence[Node]) -> dict[str, Any] | None:

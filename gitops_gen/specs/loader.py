@@ -143,6 +143,8 @@ def load_repo(
         # A lock that failed to load is reported once, not once per lane that uses it.
         _cross_check(lane, node_map if all_nodes_loaded else None, models, problems)
     _check_compose_hosts(config, node_map, problems)
+    for node in node_map.values():
+        _check_time_slicing(node, [x for x in lane_map.values() if x.node == node.name], problems)
     registries: dict[str, WorkflowRegistry] = {}
     for path in sorted({lane.workflows.registry for lane in lane_map.values() if lane.workflows}):
         registry = load(path, "workflows", lambda doc: _workflow_registry(root, doc))
@@ -199,6 +201,38 @@ def compose_file_paths(root: Path) -> list[str]:
         if isinstance(path, str) and COMPOSE_FILE_PATH.match(path):
             found.append(path)
     return sorted(set(found))
+
+
+def _check_time_slicing(node: Node, lanes: list[Lane], problems: list[Problem]) -> None:
+    """A shared card is the node's only card of its vendor, so that every lane of the
+    vendor there is on it (the device plugin, not gitops-gen, would pick among several),
+    and each lane takes one replica of it."""
+    for index, gpu in enumerate(node.gpus):
+        if gpu.time_slicing is None:
+            continue
+        where = ("gpus", index, "timeSlicing")
+        if gpu.vendor != "nvidia":
+            problems.append(
+                node.doc.problem(where, "time-slicing is the NVIDIA device plugin's; not for AMD")
+            )
+        elif gpu.count != 1 or len(node.gpus_of(gpu.vendor)) != 1:
+            problems.append(
+                node.doc.problem(
+                    where,
+                    "only a node's single NVIDIA card may be time-sliced (count: 1): with "
+                    "several, the device plugin picks the card and the VRAM of the lanes "
+                    "sharing one cannot be checked",
+                )
+            )
+        for lane in lanes:
+            if lane.gpus > 1 and (lane.gpu_vendor or gpu.vendor) == gpu.vendor:
+                problems.append(
+                    lane.doc.problem(
+                        ("gpus",),
+                        f"node {node.name!r} time-slices its card: a lane takes one replica "
+                        "of it (gpus: 1)",
+                    )
+                )
 
 
 def _check_compose_hosts(
@@ -601,6 +635,7 @@ def _node(doc: SourceDoc) -> Node:
                 device_groups=tuple(g.get("deviceGroups", [])),
                 driver_version=g.get("driverVersion"),
                 cuda_version=g.get("cudaVersion"),
+                time_slicing=g["timeSlicing"]["replicas"] if "timeSlicing" in g else None,
             )
             for g in d["gpus"]
         ),

@@ -203,10 +203,17 @@ class Gpu:
     # The newest CUDA the driver supports (nvidia-smi's "CUDA Version", GFD's
     # cuda.runtime-version): an image built on a newer CUDA does not start.
     cuda_version: str | None = None
+    # Time-slicing replicas when the card is shared on purpose; None: one lane at a time.
+    time_slicing: int | None = None
 
     @property
     def resource(self) -> str:
         return GPU_RESOURCES[self.vendor]
+
+    @property
+    def slots(self) -> int:
+        """GPU lanes the card runs at once: its time-slicing replicas, else one."""
+        return self.time_slicing or 1
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,12 @@ def find_lane(repo: Repo, name: str) -> Lane:
 
 def switch_plan(repo: Repo, target: Lane) -> dict[str, bool]:
     """Lane -> active after making `target` the active lane on its GPUs: the target on,
-    every other active lane on the same node and GPU vendor off."""
+    every other active lane on the same node and GPU vendor off; on a card shared on
+    purpose (time-sliced) the others stay, and vram-fit says whether all of them fit."""
     vendor = repo.vendor_of(target)
     plan = {target.name: True}
+    if any(g.time_slicing for g in repo.gpus_of(target)):
+        return plan
     for lane in repo.lanes.values():
         if lane.name == target.name or not lane.active or lane.gpus == 0:
             continue

@@ -9,7 +9,7 @@ from tests.rules.harness import Case, assert_case, run
 
 RULE = "amd-device-groups"
 BRAIN = "hardware/brain.yaml"
-EMBED = "lanes/qwen3-embedding-amd.yaml"
+WHISPER = "lanes/whisper-stt-amd.yaml"
 NO_GROUPS = replace(BRAIN, ",\n     deviceGroups: [44, 992]}", "}")
 CASES = [
     Case("amd-card-lists-its-groups", repo="mixed-nvidia-amd"),
@@ -26,7 +26,7 @@ CASES = [
     Case(
         "parked-amd-lanes-only-note",
         repo="mixed-nvidia-amd",
-        edits=(NO_GROUPS, replace(EMBED, "active: true", "active: false")),
+        edits=(NO_GROUPS, replace(WHISPER, "active: true", "active: false")),
         expect=(expect("note", BRAIN, "vendor: amd"),),
     ),
     Case("nvidia-lanes-need-no-groups"),
@@ -41,5 +41,5 @@ def test_rule(case: Case, tmp_path: Path) -> None:
 def test_findings_name_the_lanes(tmp_path: Path) -> None:
     _repo, findings = run(CASES[1], tmp_path)
     found = sorted((f.lane, f.severity.label) for f in findings if f.rule == RULE)
-    assert found == [("qwen3-embedding-amd", "BLOCK"), ("whisper-stt-amd", "NOTE")]
+    assert found == [("qwen3-embedding-amd", "NOTE"), ("whisper-stt-amd", "BLOCK")]
     assert all("cannot open /dev/kfd" in f.message for f in findings if f.rule == RULE)

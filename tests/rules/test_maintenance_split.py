@@ -28,7 +28,12 @@ AT_CHART = (expect("block", CONFIG, "version: 0.19.3"),)
 AMD_CHART = replace(
     "gitops-gen.yaml", "name: amd-gpu, version: 0.21.0", "name: amd-gpu, version: 0.20.0"
 )
-AMD_LANE_ARGS = replace("lanes/qwen3-embedding-amd.yaml", "ctxSize: 8192", "ctxSize: 16384")
+# The running AMD lane (speech to text) gets new server arguments.
+AMD_LANE_ARGS = replace(
+    "lanes/whisper-stt-amd.yaml",
+    'args: [--host, 0.0.0.0, --port, "8000"]',
+    'args: [--host, 0.0.0.0, --port, "8000", --log-level, debug]',
+)
 CASES = [
     Case("needs-a-base-to-say-anything", edits=(CHART, RUNTIME)),
     Case(

@@ -191,6 +191,30 @@ CASES = [
 ]
 
 
+# A card time-sliced for three (seed 004's 96 GB) runs three lanes, not four.
+CASES += [
+    Case("three-lanes-on-a-card-sliced-for-three", repo="mixed-nvidia-amd"),
+    Case(
+        "a-fourth-lane-on-a-card-sliced-for-three",
+        repo="mixed-nvidia-amd",
+        edits=(
+            {
+                "file": "lanes/fourth.yaml",
+                "write": (ROOT / "examples/mixed-nvidia-amd/lanes/qwen3-embedding-8b.yaml")
+                .read_text()
+                .replace("name: qwen3-embedding-8b", "name: fourth")
+                .replace("aliases: [embed]", "aliases: [embed2]"),
+            },
+        ),
+        expect=(
+            expect("block", "lanes/fourth.yaml", "active: true"),
+            expect("block", "lanes/gpt-oss-120b.yaml", "active: true"),
+            expect("block", "lanes/qwen3-coder-30b.yaml", "active: true"),
+            expect("block", "lanes/qwen3-embedding-8b.yaml", "active: true"),
+        ),
+    ),
+]
+
 # A compose host: Docker keeps no count, so every running service's cards are compared.
 CASES += [
     Case("compose-one-running-lane", repo=COMPOSE_REPO),

@@ -100,6 +100,43 @@ CASES += [
 ]
 
 
+# A card shared on purpose (seed 004's 96 GB): the active lanes' totals sum within it.
+MIXED = "mixed-nvidia-amd"
+GPT_OSS = "lanes/gpt-oss-120b.yaml"
+CODER = "lanes/qwen3-coder-30b.yaml"
+EMBED = "lanes/qwen3-embedding-8b.yaml"
+CASES += [
+    Case(
+        # 97026 of 97887 MiB: it fits, with less than 5% left.
+        "three-lanes-just-fit-a-shared-card",
+        repo=MIXED,
+        notes=False,
+        expect=(
+            expect("warn", GPT_OSS, "active: true"),
+            expect("warn", CODER, "active: true"),
+            expect("warn", EMBED, "active: true"),
+        ),
+    ),
+    Case(
+        "a-longer-context-and-they-no-longer-fit-together",
+        repo=MIXED,
+        notes=False,
+        edits=(replace(GPT_OSS, "ctxSize: 32768", "ctxSize: 131072"),),
+        expect=(
+            expect("block", GPT_OSS, "active: true"),
+            expect("block", CODER, "active: true"),
+            expect("block", EMBED, "active: true"),
+        ),
+    ),
+    Case(
+        "two-lanes-share-it-comfortably",
+        repo=MIXED,
+        notes=False,
+        edits=(replace(CODER, "active: true", "active: false"),),
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case, tmp_path: Path) -> None:
     assert_case(RULE, case, tmp_path)

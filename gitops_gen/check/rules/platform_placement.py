@@ -22,7 +22,14 @@ from typing import Any
 from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import KUBERNETES_ONLY, Hit, Severity
 from gitops_gen.check.inventory import get
-from gitops_gen.render.platform import chart_facts, gpu_nodes, schedule_platform
+from gitops_gen.render.platform import (
+    CONFIG_LABEL,
+    chart_facts,
+    gpu_nodes,
+    schedule_platform,
+    time_slicing_config,
+    time_slicing_name,
+)
 from gitops_gen.render.scheduling import device_plugin_of
 from gitops_gen.specs.model import DevicePlugin, Node
 
@@ -57,6 +64,7 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
                 continue
             yield from _check_plugin(ctx, cluster.name, plugin, nodes)
         yield from _selector_labels(ctx, [n for n in nodes if n.name in lane_nodes])
+        yield from _shared_card_config(ctx, nodes)
         yield from _projects(ctx, cluster.name)
 
 
@@ -136,6 +144,33 @@ def _check_plugin(
             else plugin.where(),
             app,
         )
+
+
+def _shared_card_config(ctx: CheckContext, nodes: list[Node]) -> Iterator[Hit]:
+    """A time-sliced card is advertised per replica only where the plugin runs its
+    time-sliced config: the default one, or the one the node's label selects."""
+    plugin = ctx.repo.config.device_plugin_for("nvidia")
+    if plugin is None:
+        return
+    config = time_slicing_config(gpu_nodes(plugin, nodes))
+    if config is None:
+        return
+    for node in nodes:
+        for index, gpu in enumerate(node.gpus):
+            if gpu.time_slicing is None:
+                continue
+            wanted = time_slicing_name(gpu.time_slicing)
+            chosen = node.labels.get(CONFIG_LABEL, config["default"])
+            if chosen == wanted:
+                continue
+            yield Hit(
+                f"node {node.name} time-slices its {gpu.model} ({gpu.time_slicing} replicas), "
+                f"but the device plugin would run config {chosen!r} there and advertise one "
+                f"{gpu.resource}: the lanes sharing it stay Pending (label the node "
+                f"{CONFIG_LABEL}={wanted}, in hardware/ and on the cluster)",
+                node.where("gpus", index, "timeSlicing"),
+                f"Node/{node.name}",
+            )
 
 
 def _selector_labels(ctx: CheckContext, nodes: list[Node]) -> Iterator[Hit]:

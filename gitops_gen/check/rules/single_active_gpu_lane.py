@@ -6,7 +6,8 @@ their `nvidia.com/gpu` claim in the manifest but do not count. Hand-written work
 in manifests/ (a ComfyUI Deployment, say) count against the same GPUs; so do GPUs a pod
 sees without requesting them (NVIDIA_VISIBLE_DEVICES=all claims every NVIDIA GPU of the
 node), an autoscaler's maximum replicas, and an unpinned workload on every GPU node it
-may land on.
+may land on. A card shared on purpose (`timeSlicing` in hardware/) holds as many as
+its replicas; vram-fit then checks that their VRAM sums within it.
 
 On a compose host the same holds per card: Docker does not keep count, so two running
 services that reserve the same device id (or `count: 1`, which is card 0) share it,
@@ -23,7 +24,7 @@ from typing import Any
 from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.check.inventory import ComposeService, Workload
-from gitops_gen.render.compose import device_ids
+from gitops_gen.render.compose import card_slots, device_ids
 
 ID = "single-active-gpu-lane"
 SEVERITY = Severity.BLOCK
@@ -51,7 +52,8 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     yield from _compose_hosts(ctx)
     for (node_name, resource), items in sorted(claims.items()):
         node = ctx.repo.nodes[node_name]
-        present = sum(g.count for g in node.gpus if g.resource == resource)
+        # A time-sliced card is advertised once per replica (vram-fit checks their sum).
+        present = sum(g.count * g.slots for g in node.gpus if g.resource == resource)
         total = sum(count for _w, count in items)
         if total <= present:
             continue
@@ -87,13 +89,14 @@ def _compose_hosts(ctx: CheckContext) -> Iterator[Hit]:
     for node in ctx.repo.nodes.values():
         if not ctx.repo.on_compose(node):
             continue
-        present = [str(i) for i in range(sum(g.count for g in node.gpus_of("nvidia")))]
+        slots = card_slots(node)
+        present = [str(i) for i in range(len(slots))]
         lanes = [
             replace(lane, active=ctx.is_active(lane))
             for lane in ctx.repo.lanes.values()
             if lane.node == node.name
         ]
-        lane_ids = device_ids(lanes)
+        lane_ids = device_ids(lanes, slots)
         holders: dict[str, list[tuple[ComposeService, str]]] = {}
         for service in ctx.inventory.services_on(node.cluster):
             if ctx.service_replicas(service) == 0:
@@ -112,11 +115,14 @@ def _compose_hosts(ctx: CheckContext) -> Iterator[Hit]:
                     f"{node.name} has no GPU {device!r} (device ids {', '.join(present)}); "
                     f"compose cannot start {', '.join(s.name for s, _ in items)}"
                 )
-            elif len(items) > 1:
+            elif len(items) > slots[int(device)]:
                 listed = ", ".join(f"{s.name} ({route})" for s, route in items)
+                shared = (
+                    f" (time-sliced for {slots[int(device)]})" if slots[int(device)] > 1 else ""
+                )
                 message = (
-                    f"GPU {device} of {node.name} is held by {len(items)} running services: "
-                    f"{listed}"
+                    f"GPU {device}{shared} of {node.name} is held by {len(items)} running "
+                    f"services: {listed}"
                 )
             else:
                 continue

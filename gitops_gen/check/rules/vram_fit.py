@@ -7,7 +7,9 @@ the KV space left. The estimate (weights, KV cache, compute buffers, runtime ove
 gives way to recorded evidence (a measured live peak on this GPU model). A parked lane
 that would not fit is a note naming it: kept in Git as a rollback, it must not be
 activated as it is. A generic lane (ComfyUI, say) is held to the VRAM it declares
-(`vramMiB`), or to its recorded peak.
+(`vramMiB`), or to its recorded peak. On a card shared on purpose (`timeSlicing`),
+the active lanes' totals must also sum within it: time-slicing shares the compute, not
+the memory, and the lane that loads last is the one that fails.
 """
 
 from __future__ import annotations
@@ -74,3 +76,54 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
                 lane.name,
                 severity=Severity.WARN,
             )
+    yield from _shared_cards(ctx, warn_at, block_at)
+
+
+def _shared_cards(ctx: CheckContext, warn_at: float, block_at: float) -> Iterator[Hit]:
+    for node in ctx.repo.nodes.values():
+        for gpu in node.gpus:
+            if gpu.time_slicing is None:
+                continue
+            lanes = [
+                lane
+                for lane in ctx.repo.lanes.values()
+                if lane.node == node.name
+                and ctx.is_active(lane)
+                and lane.gpus > 0
+                and ctx.repo.vendor_of(lane) == gpu.vendor
+            ]
+            if len(lanes) < 2:
+                continue
+            fits = {
+                lane.name: fit_lane(lane, ctx.repo.models[lane.model] if lane.model else None, gpu)
+                for lane in lanes
+            }
+            unknown = sorted(name for name, fit in fits.items() if fit is None)
+            total = sum(fit.total_mib for fit in fits.values() if fit is not None)
+            share = total / gpu.vram_mib
+            listed = ", ".join(
+                f"{name} {fit.total_mib:.0f}" for name, fit in sorted(fits.items()) if fit
+            )
+            summary = (
+                f"{len(lanes)} active lanes share {node.name}'s {gpu.model} (time-sliced): "
+                f"{listed} = {total:.0f} of {gpu.vram_mib} MiB ({share:.0%})"
+            )
+            if unknown:
+                message = (
+                    f"{summary}; {', '.join(unknown)} cannot be sized, so the sum is not known"
+                )
+                severity = Severity.WARN
+            elif share > block_at:
+                message, severity = f"{summary}: they do not fit together", Severity.BLOCK
+            elif share >= warn_at:
+                message, severity = f"{summary}: little is left", Severity.WARN
+            else:
+                continue
+            for lane in lanes:
+                yield Hit(
+                    message,
+                    lane.where("active"),
+                    ctx.lane_object(lane),
+                    lane.name,
+                    severity=severity,
+                )
