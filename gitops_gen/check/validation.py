@@ -46,6 +46,14 @@ _OWN_SCHEMAS = {
     ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject-keda-v1alpha1.json",
 }
 
+# Kinds whose real CustomResourceDefinition gitops-gen ships (schemas/crds/NOTICE): the
+# prometheus-operator version its monitors and rules are checked against.
+PROMETHEUS_OPERATOR = "0.93.0"
+_CRD_SCHEMAS = {
+    ("monitoring.coreos.com/v1", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml",
+}
+
 FORMATS: Mapping[str, Predicate] = {"quantity": quantity_format}
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 
@@ -211,7 +219,11 @@ class KubeSchemas:
             return self._kinds[key]
         found: _Kind | None
         own = _OWN_SCHEMAS.get(key)
-        if own is not None:
+        crd = _CRD_SCHEMAS.get(key)
+        if crd is not None:
+            schema = crd_schema(crd, api_version.rpartition("/")[2])
+            found = _Kind(schema, True, _try_compile(lambda: compile_local(schema, FORMATS)))
+        elif own is not None:
             schema = json.loads(
                 resources.files("gitops_gen").joinpath("schemas", "k8s", own).read_text("utf-8")
             )
@@ -280,6 +292,48 @@ class KubeSchemas:
             validator.iter_errors(obj), key=lambda e: list(map(str, e.absolute_path))
         ):
             yield SchemaViolation(format_path(tuple(error.absolute_path)), _message(error))
+
+
+def crd_schema(file: str, version: str) -> dict[str, Any]:
+    """A shipped CRD's openAPIV3Schema for `version`, as a strict JSON Schema: the API
+    server refuses unknown fields (strict field validation), so every object schema
+    that lists its properties and does not preserve unknown fields gets
+    additionalProperties false; an object needs metadata.name."""
+    import yaml
+
+    text = resources.files("gitops_gen").joinpath("schemas", "crds", file).read_text("utf-8")
+    crd = yaml.safe_load(text)
+    (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
+    schema = _strict(copy.deepcopy(served["schema"]["openAPIV3Schema"]))
+    schema["properties"]["metadata"] = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string", "minLength": 1}},
+    }
+    schema["required"] = sorted({*schema.get("required", []), "apiVersion", "kind", "metadata"})
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+# Go's RE2 takes inline flags anywhere (`^(?i)(abort|warn)?$`); Python only at the start.
+_LATE_FLAGS = re.compile(r"\^\(\?([a-z]+)\)")
+
+
+def _strict(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        found = {k: _strict(v) for k, v in schema.items()}
+        pattern = found.get("pattern")
+        if isinstance(pattern, str) and _LATE_FLAGS.match(pattern):
+            found["pattern"] = _LATE_FLAGS.sub(r"(?\1)^", pattern, count=1)
+        if (
+            "properties" in found
+            and "additionalProperties" not in found
+            and not found.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            found["additionalProperties"] = False
+        return found
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
 
 
 def _try_compile(build: Any) -> Predicate | None:

@@ -80,6 +80,9 @@ def image_sites(repo: Repo) -> list[Site]:
         sites.append(_site(config.prefetch, "prefetch", config.prefetch.image))
     if config.gateway is not None:
         sites.append(_site(config.gateway, "gateway", config.gateway.image))
+    dcgm = config.monitoring.dcgm_exporter if config.monitoring else None
+    if dcgm is not None:
+        sites.append(_site(dcgm, "DCGM exporter", dcgm.image))
     sites.extend(_site(lane, f"lane {lane.name}", lane.image) for lane in repo.lanes.values())
     for manifest in repo.manifests:
         kind = manifest.data.get("kind", "?")

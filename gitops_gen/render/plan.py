@@ -20,11 +20,13 @@ from gitops_gen.render.scheduling import toleration_for
 from gitops_gen.specs.engines import launch, model_path
 from gitops_gen.specs.model import (
     GPU_RESOURCES,
+    DcgmExporter,
     DevicePlugin,
     Gateway,
     Lane,
     Location,
     ModelLock,
+    Monitoring,
     NetworkPolicies,
     Node,
     Repo,
@@ -521,6 +523,10 @@ def plan_app_project(repo: Repo, cluster: str, server: str, vendors: set[str]) -
     plugins = [p for p in config.device_plugins if p.vendor in vendors]
     manifests = [m for m in repo.manifests if m.cluster == cluster]
     namespaces = {config.namespace, argocd.namespace, *(p.namespace for p in plugins)}
+    dcgm = config.monitoring.dcgm_exporter if config.monitoring else None
+    dcgm = dcgm if dcgm is not None and "nvidia" in vendors else None
+    if dcgm is not None:
+        namespaces.add(dcgm.namespace)
     kinds = {("", "Namespace")}
     if any(rc.vendor in vendors for rc in config.runtime_classes):
         kinds.add(("node.k8s.io", "RuntimeClass"))
@@ -543,7 +549,13 @@ def plan_app_project(repo: Repo, cluster: str, server: str, vendors: set[str]) -
         "namespace": argocd.namespace,
         "labels": dict(MANAGED_BY),
         "description": f"GPU lanes of cluster {cluster}, rendered by gitops-gen",
-        "sourceRepos": sorted({argocd.repo_url, *(p.chart_repo for p in plugins)}),
+        "sourceRepos": sorted(
+            {
+                argocd.repo_url,
+                *(p.chart_repo for p in plugins),
+                *([dcgm.chart_repo] if dcgm else []),
+            }
+        ),
         "destinations": [{"server": server, "namespace": ns} for ns in sorted(namespaces)],
         "clusterResourceWhitelist": [
             {"group": group, "kind": kind} for group, kind in sorted(kinds)
@@ -612,6 +624,9 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         if isolation is not None:
             policy = _lane_policy(values, config, isolation)
             add(f"lanes/{lane.name}/networkpolicy.yaml", origin, policy, "networkpolicy.yaml.j2")
+        monitor = _pod_monitor(lane, values, config)
+        if monitor is not None:
+            add(f"lanes/{lane.name}/podmonitor.yaml", origin, monitor, "podmonitor.yaml.j2")
 
     # Models: one prefetch Job per (node, locked model) used by a lane on that node.
     wanted = sorted({(lane.node, lane.model) for lane in lanes if lane.model})
@@ -645,6 +660,12 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
             policy = _policy(gw["name"], gw["namespace"], gw["selectorLabels"], [{"ports": ports}])
             add("gateway/networkpolicy.yaml", gateway.where(), policy, "networkpolicy.yaml.j2")
 
+    # Monitoring: the alerts of the field notes, on this cluster's lanes and cards.
+    monitoring = config.monitoring
+    if monitoring is not None:
+        rules = plan_alerts(lanes, nodes, repo)
+        add("monitoring/prometheusrule.yaml", monitoring.where(), rules, "prometheusrule.yaml.j2")
+
     # Argo CD: one Application per group, a chart Application, and the root app-of-apps.
     argocd = config.argocd
     assert argocd is not None
@@ -655,6 +676,8 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     ]
     if gateway is not None:
         groups.append(("gateway", 2, gateway.where()))
+    if monitoring is not None:
+        groups.append(("monitoring", 3, monitoring.where()))
     for group, wave, origin in groups:
         app = _application(
             k8s_name(cluster, group),
@@ -708,6 +731,27 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
             create_namespace=True,
         )
         add(f"argocd/apps/{plugin.chart_name}.yaml", plugin.where(), app, "application.yaml.j2")
+    dcgm = monitoring.dcgm_exporter if monitoring is not None else None
+    if monitoring is not None and dcgm is not None and "nvidia" in vendors:
+        source = {
+            "repoURL": dcgm.chart_repo,
+            "chart": dcgm.chart_name,
+            "targetRevision": dcgm.chart_version,
+            "helm": {
+                "releaseName": dcgm.chart_name,
+                "valuesObject": plan_dcgm_values(dcgm, monitoring, repo, nodes),
+            },
+        }
+        app = _application(
+            k8s_name(cluster, dcgm.chart_name),
+            repo=repo,
+            wave=-1,
+            source=source,
+            namespace=dcgm.namespace,
+            server=server,
+            create_namespace=True,
+        )
+        add(f"argocd/apps/{dcgm.chart_name}.yaml", dcgm.where(), app, "application.yaml.j2")
     if argocd.project != "default":
         # Nothing syncs under a project that does not exist: render it, allowing exactly
         # the sources, namespaces and cluster-scoped kinds this cluster's apps deploy.
@@ -727,6 +771,192 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     )
     add("argocd/root.yaml", config_at("argocd"), root, "application.yaml.j2")
     return files
+
+
+# Where each engine serves Prometheus metrics; llama.cpp only with --metrics.
+def metrics_path(lane: Lane) -> str | None:
+    if lane.engine == "vllm":
+        return "/metrics"
+    if lane.engine == "llamacpp" and lane.serve.get("metrics"):
+        return "/metrics"
+    return None
+
+
+def _pod_monitor(
+    lane: Lane, values: Mapping[str, Any], config: RepoConfig
+) -> dict[str, Any] | None:
+    path = metrics_path(lane)
+    if config.monitoring is None or path is None:
+        return None
+    return {
+        "name": lane.name,
+        "namespace": config.namespace,
+        "labels": {**config.monitoring.labels, **MANAGED_BY},
+        "selectorLabels": values["selectorLabels"],
+        "path": path,
+    }
+
+
+def _alternation(names: Sequence[str]) -> str:
+    """A PromQL regex matching exactly these names (lane names are DNS labels: no escaping)."""
+    return "|".join(sorted(names))
+
+
+def plan_alerts(lanes: Sequence[Lane], nodes: Sequence[Node], repo: Repo) -> dict[str, Any]:
+    """The field notes' alerts: a lane not ready, lanes restarting, more GPU pods running on
+    a node than its cards hold (seed 002's "exactly one GPU LLM"), a GPU pod Pending, and
+    a card held at its power cap for 10 minutes (seed 000's 300 W; needs the DCGM
+    exporter and powerLimitW in hardware/)."""
+    config = repo.config
+    monitoring = config.monitoring
+    assert monitoring is not None
+    ns = config.namespace
+    names = _alternation([lane.name for lane in lanes])
+    rules: list[dict[str, Any]] = []
+    if lanes:
+        selector = f'namespace="{ns}", deployment=~"{names}"'
+        rules.append(
+            {
+                "alert": "GPULaneNotReady",
+                "expr": (
+                    f"kube_deployment_status_replicas_available{{{selector}}}\n"
+                    f"  < kube_deployment_spec_replicas{{{selector}}}"
+                ),
+                "for": "15m",
+                "labels": {"severity": "critical"},
+                "annotations": {
+                    "summary": "GPU lane {{ $labels.deployment }} has been unready for 15 minutes",
+                },
+            }
+        )
+        rules.append(
+            {
+                "alert": "GPULaneRestarting",
+                "expr": (
+                    "increase(kube_pod_container_status_restarts_total"
+                    f'{{namespace="{ns}", container="server", pod=~"({names})-.*"}}[1h]) > 2'
+                ),
+                "labels": {"severity": "warning"},
+                "annotations": {
+                    "summary": "A GPU lane's server restarted more than twice in an hour "
+                    "({{ $labels.pod }})",
+                },
+            }
+        )
+    for node in sorted(nodes, key=lambda n: n.name):
+        for vendor, resource in GPU_RESOURCES.items():
+            gpus = node.gpus_of(vendor)
+            if not gpus:
+                continue
+            held = sum(g.count * g.slots for g in gpus)
+            metric = resource.replace(".", "_").replace("/", "_")
+            rules.append(
+                {
+                    "alert": "GPUPodsOverCards",
+                    "expr": (
+                        "sum by (node) (\n"
+                        f'  kube_pod_container_resource_limits{{resource="{metric}", '
+                        f'node="{node.name}"}}\n'
+                        "  * on (namespace, pod) group_left ()"
+                        ' (kube_pod_status_phase{phase="Running"} == 1)\n'
+                        f") > {held}"
+                    ),
+                    "for": "5m",
+                    "labels": {"severity": "critical"},
+                    "annotations": {
+                        "summary": f"More {resource} pods run on {node.name} than its "
+                        f"{held} GPU slot(s) hold",
+                    },
+                }
+            )
+    rules.append(
+        {
+            "alert": "GPUPodPending",
+            "expr": (
+                "sum by (namespace, pod) (\n"
+                '  kube_pod_container_resource_limits{resource=~"nvidia_com_gpu|amd_com_gpu"}\n'
+                "  * on (namespace, pod) group_left ()"
+                ' (kube_pod_status_phase{phase="Pending"} == 1)\n'
+                ") > 0"
+            ),
+            "for": "15m",
+            "labels": {"severity": "warning"},
+            "annotations": {"summary": "GPU pod {{ $labels.pod }} has been Pending for 15 minutes"},
+        }
+    )
+    if monitoring.dcgm_exporter is not None:
+        for node in sorted(nodes, key=lambda n: n.name):
+            for gpu in node.gpus_of("nvidia"):
+                if gpu.power_limit_w is None:
+                    continue
+                # At the cap: within 2% of it (the driver holds the draw just under).
+                floor = round(gpu.power_limit_w * 0.98, 1)
+                rules.append(
+                    {
+                        "alert": "GPUPowerAtCap",
+                        "expr": (
+                            f'DCGM_FI_DEV_POWER_USAGE{{Hostname="{node.name}", '
+                            f'modelName!=""}} >= {floor}'
+                        ),
+                        "for": "10m",
+                        "labels": {"severity": "warning"},
+                        "annotations": {
+                            "summary": f"{gpu.model} on {node.name} has drawn its "
+                            f"{gpu.power_limit_w} W cap for 10 minutes: it is power-bound",
+                        },
+                    }
+                )
+    return {
+        "name": "gitops-gen-gpu-lanes",
+        "namespace": ns,
+        "labels": {**monitoring.labels, **MANAGED_BY},
+        "groups": [{"name": "gpu-lanes", "rules": rules}],
+    }
+
+
+def plan_dcgm_values(
+    dcgm: DcgmExporter, monitoring: Monitoring, repo: Repo, nodes: Sequence[Node]
+) -> dict[str, Any]:
+    """Values for NVIDIA's dcgm-exporter chart (4.x): the pinned image, the NVIDIA runtime,
+    on the NVIDIA GPU nodes by hostname, tolerating their taints, its ServiceMonitor
+    labelled for your Prometheus."""
+    image = parse_image(dcgm.image)
+    targets = sorted((n for n in nodes if n.gpus_of("nvidia")), key=lambda n: n.name)
+    runtime = repo.config.runtime_class_for("nvidia")
+    values: dict[str, Any] = {
+        "image": {"repository": image.repository, "tag": image.tag_with_digest},
+        "serviceMonitor": {"enabled": True, "additionalLabels": dict(monitoring.labels)},
+        "tolerations": [],
+    }
+    # The chart's own toleration, then the GPU nodes' taints (a list replaces the default).
+    default = {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}
+    for toleration in [
+        {**default, "effect": "NoSchedule"},
+        *(toleration_for(t) for n in targets for t in n.taints),
+    ]:
+        if toleration not in values["tolerations"]:
+            values["tolerations"].append(toleration)
+    if runtime is not None:
+        values["runtimeClassName"] = runtime.name
+    if targets:
+        values["affinity"] = {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "kubernetes.io/hostname",
+                                    "operator": "In",
+                                    "values": sorted({n.hostname for n in targets}),
+                                }
+                            ]
+                        }
+                    ]
+                }
+            }
+        }
+    return values
 
 
 def _lane_security(lane: Lane, repo: Repo, security: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -24,6 +24,7 @@ from gitops_gen.specs.model import (
     ArgoCD,
     Cluster,
     CpuMemory,
+    DcgmExporter,
     DevicePlugin,
     Evidence,
     Gateway,
@@ -35,6 +36,7 @@ from gitops_gen.specs.model import (
     ModelCache,
     ModelFile,
     ModelLock,
+    Monitoring,
     NetworkPolicies,
     Node,
     Prefetch,
@@ -539,7 +541,11 @@ def _config(doc: SourceDoc) -> RepoConfig:
     prefetch = d["prefetch"]
     gateway = d.get("gateway")
     isolation = d.get("networkPolicies")
+    monitoring = d.get("monitoring")
     return RepoConfig(
+        monitoring=_monitoring(doc, monitoring)
+        if monitoring is not None and monitoring["enabled"]
+        else None,
         doc=doc,
         clusters=tuple(
             Cluster(
@@ -606,6 +612,27 @@ def _config(doc: SourceDoc) -> RepoConfig:
     )
 
 
+def _monitoring(doc: SourceDoc, found: Mapping[str, Any]) -> Monitoring:
+    dcgm = found.get("dcgmExporter")
+    return Monitoring(
+        doc=doc,
+        prefix=("monitoring",),
+        enabled=True,
+        labels=dict(sorted(found.get("labels", {}).items())),
+        dcgm_exporter=None
+        if dcgm is None
+        else DcgmExporter(
+            doc=doc,
+            prefix=("monitoring", "dcgmExporter"),
+            chart_repo=dcgm["chart"]["repoURL"],
+            chart_name=dcgm["chart"]["name"],
+            chart_version=dcgm["chart"]["version"],
+            image=dcgm["image"],
+            namespace=dcgm.get("namespace", "gpu-monitoring"),
+        ),
+    )
+
+
 def _secret_ref(found: Mapping[str, str] | None) -> tuple[str, str] | None:
     return None if found is None else (found["name"], found.get("key", "master-key"))
 
@@ -636,6 +663,7 @@ def _node(doc: SourceDoc) -> Node:
                 driver_version=g.get("driverVersion"),
                 cuda_version=g.get("cudaVersion"),
                 time_slicing=g["timeSlicing"]["replicas"] if "timeSlicing" in g else None,
+                power_limit_w=g.get("powerLimitW"),
             )
             for g in d["gpus"]
         ),

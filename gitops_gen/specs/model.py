@@ -154,6 +154,24 @@ class NetworkPolicies:
 
 
 @dataclass(frozen=True)
+class DcgmExporter(Spec):
+    """NVIDIA's DCGM exporter, deployed as its upstream Helm chart pinned by version."""
+
+    chart_repo: str = ""
+    chart_name: str = ""
+    chart_version: str = ""
+    image: str = ""
+    namespace: str = "gpu-monitoring"
+
+
+@dataclass(frozen=True)
+class Monitoring(Spec):
+    enabled: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)  # what Prometheus selects by
+    dcgm_exporter: DcgmExporter | None = None
+
+
+@dataclass(frozen=True)
 class RepoConfig(Spec):
     clusters: tuple[Cluster, ...] = ()
     namespace: str = ""
@@ -168,6 +186,7 @@ class RepoConfig(Spec):
     prefetch: Prefetch | None = None
     gateway: Gateway | None = None
     network_policies: NetworkPolicies | None = None
+    monitoring: Monitoring | None = None  # only when enabled
 
     @property
     def device_plugins(self) -> tuple[DevicePlugin, ...]:
@@ -205,6 +224,7 @@ class Gpu:
     cuda_version: str | None = None
     # Time-slicing replicas when the card is shared on purpose; None: one lane at a time.
     time_slicing: int | None = None
+    power_limit_w: int | None = None  # the enforced power cap (nvidia-smi power.limit)
 
     @property
     def resource(self) -> str:

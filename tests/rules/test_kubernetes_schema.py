@@ -35,6 +35,19 @@ CASES = [
             },
         ),
     ),
+    Case(
+        # A hand-written monitor is checked against the shipped Prometheus Operator CRD.
+        "handwritten-podmonitor-with-a-typo",
+        edits=(
+            {
+                "file": "manifests/monitor.yaml",
+                "write": "apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\n"
+                "metadata: {name: extra, namespace: vllm}\nspec:\n  selector: {}\n"
+                "  podMetricsEndpoints:\n    - {port: http, pathh: /metrics}\n",
+            },
+        ),
+        expect=(expect("block", "manifests/monitor.yaml", "pathh: /metrics"),),
+    ),
     # Schema-valid (a Quantity is "string or number"), refused by the API server: issue 8.
     Case(
         "quantity-with-space",

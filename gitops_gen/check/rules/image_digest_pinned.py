@@ -75,6 +75,16 @@ def spec_images(ctx: CheckContext) -> list[SpecImage]:
         image = config.prefetch.image
         ident = users.get(image, "Job/model-prefetch")
         found.append(SpecImage(image, config.prefetch.where("image"), "prefetch", ident))
+    dcgm = config.monitoring.dcgm_exporter if config.monitoring else None
+    if dcgm is not None:
+        found.append(
+            SpecImage(
+                dcgm.image,
+                dcgm.where("image"),
+                "DCGM exporter",
+                f"Application/{dcgm.chart_name}",
+            )
+        )
     if config.gateway is not None:
         image = config.gateway.image
         ident = users.get(image, f"Deployment/{config.gateway.name}")
