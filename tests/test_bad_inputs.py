@@ -133,7 +133,7 @@ CASES = [
     (
         "quantity-trailing-space",
         _edit(CONFIG, "memory: {request: 512Mi", 'memory: {request: "32GB "'),
-        f"{CONFIG}:50: gateway.resources.memory.request: '32GB ' must be a Kubernetes quantity "
+        f"{CONFIG}:52: gateway.resources.memory.request: '32GB ' must be a Kubernetes quantity "
         "like 500m or 1Gi",
     ),
     (

@@ -123,7 +123,7 @@ def test_an_unshipped_operator_version_is_refused(
     result = cli("render", cwd=example)
     assert result.code == 2
     assert result.err.splitlines()[0].startswith(
-        f"{CONFIG}:59: monitoring.prometheusOperator: expected one of '0.93.0'"
+        f"{CONFIG}:61: monitoring.prometheusOperator: expected one of '0.93.0'"
     )
 
 

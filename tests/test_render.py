@@ -27,7 +27,7 @@ from gitops_gen.render.templating import (
 from gitops_gen.specs.loader import load_repo
 from gitops_gen.specs.model import Location
 from gitops_gen.specs.source import load_yaml
-from tests.conftest import ROOT, copy_repo
+from tests.conftest import ROOT, copy_repo, edit
 
 
 @pytest.fixture(scope="module")
@@ -453,8 +453,14 @@ def test_the_gateway_key_is_a_secret_reference_and_nothing_else(tmp_path: Path, 
     config_map = next(o.data for o in h100.objects if o.path.endswith("gateway/configmap.yaml"))
     config = load_yaml(config_map["data"]["config.yaml"])
     assert config["general_settings"] == {"master_key": "os.environ/LITELLM_MASTER_KEY"}
-    # Without masterKeySecret (the root example) the gateway has neither.
-    root = render_repo(load_repo(ROOT))
+    # Without masterKeySecret the gateway has neither.
+    keyless = copy_repo(ROOT, tmp_path / "keyless")
+    edit(
+        keyless / "gitops-gen.yaml",
+        "  masterKeySecret: {name: litellm-master-key, key: master-key}\n",
+        "",
+    )
+    root = render_repo(load_repo(keyless))
     root_map = next(o.data for o in root.objects if o.path.endswith("gateway/configmap.yaml"))
     assert "general_settings" not in load_yaml(root_map["data"]["config.yaml"])
     # A literal key is refused, and the refusal does not repeat it.
