@@ -118,7 +118,7 @@ def test_a_one_lane_edit_validates_only_what_changed(
         return findings
 
     first = check()
-    assert len(validated) == 36  # every object, cold
+    assert len(validated) == 44  # every object, cold
     validated.clear()
     assert check() == first
     assert validated == []  # warm: nothing validated again

@@ -163,8 +163,8 @@ def test_a_huge_change_stays_under_the_comment_limit(git_repo: Path) -> None:
             template.replace("name: qwen36-27b-deep", f"name: extra-{i}")
         )
     diff = pull_request_diff("HEAD", build_at(git_repo, "HEAD"), build_repo(git_repo))
-    # Per lane: its Deployment, its Service and its PodMonitor (it serves --metrics).
-    assert len(diff.objects.of("added")) == 450
+    # Per lane: Deployment, Service, PodMonitor (it serves --metrics), NetworkPolicy.
+    assert len(diff.objects.of("added")) == 600
     text = render_markdown(diff)
     assert len(text) <= COMMENT_LIMIT
     assert "were shortened" in text

@@ -74,14 +74,19 @@ def _objects(repo: Path) -> list[dict[str, Any]]:
 
 
 def _enable(tmp_path: Path, line: str, source: Path = ROOT) -> Path:
+    """A copy of `source` whose networkPolicies setting is `line` (the examples' own, a
+    one-line mapping, is dropped first)."""
     repo = copy_repo(source, tmp_path / "repo")
     config = repo / CONFIG
-    config.write_text(config.read_text() + line)
+    kept = [x for x in config.read_text().splitlines(True) if not x.startswith("networkPolicies:")]
+    config.write_text("".join(kept) + line)
     return repo
 
 
-def test_off_unless_asked() -> None:
-    assert not [o for o in _objects(ROOT) if o["kind"] == "NetworkPolicy"]
+def test_off_unless_asked(tmp_path: Path) -> None:
+    assert [o for o in _objects(ROOT) if o["kind"] == "NetworkPolicy"]  # the example asks
+    objects = _objects(_enable(tmp_path, ""))
+    assert not [o for o in objects if o["kind"] == "NetworkPolicy"]
 
 
 def test_a_lane_admits_only_the_gateway_on_its_port(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ if [ -f "$MARKER" ] && printf '%s\\n' "$MODEL_FILES" | cmp -s - "$MARKER"; then
   echo "already verified: $MARKER"; exit 0
 fi
 mkdir -p "$TARGET_DIR" "$(dirname "$MARKER")"
+if [ -n "${HF_TOKEN_FILE:-}" ] && [ -f "$HF_TOKEN_FILE" ]; then HF_TOKEN=$(cat "$HF_TOKEN_FILE"); fi
 printf '%s\\n' "$MODEL_FILES" | while read -r sum path; do
   dest="$TARGET_DIR/$path"
   mkdir -p "$(dirname "$dest")"
@@ -60,6 +61,8 @@ printf '%s\\n' "$MODEL_FILES" > "$MARKER.tmp"
 mv "$MARKER.tmp" "$MARKER"
 echo "verified: $MARKER"
 """
+
+HF_TOKEN_DIR = "/var/run/secrets/gitops-gen/hf-token"
 
 VERIFY_SCRIPT = """\
 if [ -f "$MARKER" ] && printf '%s\\n' "$MODEL_FILES" | cmp -s - "$MARKER"; then
@@ -328,14 +331,8 @@ def plan_prefetch(model: ModelLock, node: Node, repo: Repo) -> dict[str, Any] | 
         {"name": "MARKER", "value": model_marker(model, node)},
     ]
     if config.prefetch.token_secret:
-        env.append(
-            {
-                "name": "HF_TOKEN",
-                "valueFrom": {
-                    "secretKeyRef": {"name": config.prefetch.token_secret, "key": "HF_TOKEN"}
-                },
-            }
-        )
+        # Read from the mounted Secret, never put in the environment (Checkov CKV_K8S_35).
+        env.append({"name": "HF_TOKEN_FILE", "value": f"{HF_TOKEN_DIR}/HF_TOKEN"})
     return {
         "name": prefetch_job_name(model, node, sums),
         "namespace": config.namespace,
@@ -355,6 +352,8 @@ def plan_prefetch(model: ModelLock, node: Node, repo: Repo) -> dict[str, Any] | 
             "hostPath": {"path": node.model_cache.host_path, "type": "Directory"},
             "mountPath": node.model_cache.mount_path,
         },
+        "tokenSecret": config.prefetch.token_secret,
+        "tokenDir": HF_TOKEN_DIR,
     }
 
 
