@@ -155,7 +155,7 @@ def _healthcheck(run: Launch) -> dict[str, Any] | None:
 def _model_volume(node: Node, read_only: bool) -> dict[str, Any]:
     return {
         "type": "bind",
-        "source": node.model_cache.host_path,
+        "source": node.model_cache.host_path or "",  # the loader refuses a claim here
         "target": node.model_cache.mount_path,
         "read_only": read_only,
     }

@@ -225,7 +225,7 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
         "nodeSelector": node_selector_for(node, config),
         "tolerations": tolerations_for(node),
         "modelCache": {
-            "hostPath": {"path": node.model_cache.host_path, "type": "Directory"},
+            **node.model_cache.volume(),
             "mountPath": node.model_cache.mount_path,
             "readOnly": run.cache_read_only,
             "ggufDir": f"{node.model_cache.mount_path.rstrip('/')}/gguf",
@@ -349,7 +349,7 @@ def plan_prefetch(model: ModelLock, node: Node, repo: Repo) -> dict[str, Any] | 
         "nodeSelector": {"kubernetes.io/hostname": node.hostname},
         "tolerations": tolerations_for(node),
         "modelCache": {
-            "hostPath": {"path": node.model_cache.host_path, "type": "Directory"},
+            **node.model_cache.volume(),
             "mountPath": node.model_cache.mount_path,
         },
         "tokenSecret": config.prefetch.token_secret,

@@ -146,6 +146,8 @@ def load_repo(
         _cross_check(lane, node_map if all_nodes_loaded else None, models, problems)
     _check_compose_hosts(config, node_map, problems)
     for node in node_map.values():
+        target = config.cluster(node.cluster)
+        _check_model_cache(node, target is not None and target.is_compose, problems)
         _check_time_slicing(node, [x for x in lane_map.values() if x.node == node.name], problems)
     registries: dict[str, WorkflowRegistry] = {}
     for path in sorted({lane.workflows.registry for lane in lane_map.values() if lane.workflows}):
@@ -235,6 +237,24 @@ def _check_time_slicing(node: Node, lanes: list[Lane], problems: list[Problem]) 
                         "of it (gpus: 1)",
                     )
                 )
+
+
+def _check_model_cache(node: Node, on_compose: bool, problems: list[Problem]) -> None:
+    cache = node.model_cache
+    if (cache.host_path is None) == (cache.claim is None):
+        problems.append(
+            node.doc.problem(
+                ("modelCache",),
+                "give exactly one of hostPath and persistentVolumeClaim: where the models are",
+            )
+        )
+    elif on_compose and cache.claim is not None:
+        problems.append(
+            node.doc.problem(
+                ("modelCache", "persistentVolumeClaim"),
+                "a compose host keeps its models in a folder (hostPath), not a Kubernetes claim",
+            )
+        )
 
 
 def _check_compose_hosts(
@@ -668,7 +688,10 @@ def _node(doc: SourceDoc) -> Node:
             for g in d["gpus"]
         ),
         model_cache=ModelCache(
-            d["modelCache"]["hostPath"], d["modelCache"]["mountPath"], d["modelCache"].get("size")
+            d["modelCache"].get("hostPath"),
+            d["modelCache"]["mountPath"],
+            d["modelCache"].get("size"),
+            (d["modelCache"].get("persistentVolumeClaim") or {}).get("claimName"),
         ),
     )
 

@@ -250,9 +250,16 @@ class Taint:
 
 @dataclass(frozen=True)
 class ModelCache:
-    host_path: str
+    host_path: str | None  # a folder on the node, or
     mount_path: str
     size: str | None = None  # the model disk's size (a quantity), when hardware/ gives it
+    claim: str | None = None  # a PersistentVolumeClaim holding the models
+
+    def volume(self) -> dict[str, Any]:
+        """The pod volume source of the cache (Kubernetes)."""
+        if self.claim is not None:
+            return {"persistentVolumeClaim": {"claimName": self.claim}}
+        return {"hostPath": {"path": self.host_path, "type": "Directory"}}
 
 
 @dataclass(frozen=True)

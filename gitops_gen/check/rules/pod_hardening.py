@@ -82,7 +82,9 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
             if workload.node
             else [n for n in ctx.repo.nodes.values() if n.cluster == workload.obj.cluster]
         )
-        allowed = [n.model_cache.host_path.rstrip("/") for n in nodes if n] + extra
+        allowed = [
+            n.model_cache.host_path.rstrip("/") for n in nodes if n and n.model_cache.host_path
+        ] + extra
         if device_plugin_of(workload.obj.data, ctx.repo.config) is not None:
             allowed.append(DEVICE_PLUGIN_SOCKETS)
         lane = ctx.lane_of(workload)
