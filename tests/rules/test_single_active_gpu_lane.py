@@ -247,6 +247,23 @@ CASES += [
         ),
     ),
     Case(
+        # A UUID cannot be mapped to a card: on a one-card host it is that card.
+        "compose-a-device-reserved-by-uuid",
+        repo=COMPOSE_REPO,
+        edits=(
+            compose_service(
+                "worker",
+                "    image: docker.io/library/busybox@sha256:" + "a" * 64 + "\n"
+                "    deploy:\n      resources:\n        reservations:\n          devices:\n"
+                "            - {capabilities: [gpu], device_ids: [GPU-5e1f0c2a]}\n",
+            ),
+        ),
+        expect=(
+            expect("block", COMPOSE_ACTIVE, "active: true"),
+            expect("block", COMPOSE_FILE, "  worker:"),
+        ),
+    ),
+    Case(
         "compose-a-gpu-service-in-a-profile-does-not-run",
         repo=COMPOSE_REPO,
         edits=(api("    gpus: all\n    profiles: [comfy]\n"),),

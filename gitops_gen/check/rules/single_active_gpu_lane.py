@@ -108,6 +108,12 @@ def _compose_hosts(ctx: CheckContext) -> Iterator[Hit]:
                 claims = [(c.ids, c.route) for c in service.gpu_claims()]
             for ids, route in claims:
                 for device in present if ids is None else ids:
+                    if not device.isdigit():
+                        # A UUID names a card gitops-gen cannot map to an index: it may
+                        # be any of them.
+                        for card in present:
+                            holders.setdefault(card, []).append((service, f"{route} {device}"))
+                        continue
                     holders.setdefault(device, []).append((service, route))
         for device, items in sorted(holders.items()):
             if device not in present:
