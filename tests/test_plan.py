@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from gitops_gen.render.plan import k8s_name, parse_image, plan_lane, tolerations_for
 from gitops_gen.specs.loader import load_repo
 from gitops_gen.specs.model import Taint
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_repo
 
 
 @pytest.mark.parametrize(
@@ -113,3 +114,33 @@ def test_ollama_is_ready_only_once_its_model_is_imported() -> None:
         plan_lane(load_repo(ROOT).lanes["qwen36-35b-gguf-fast"], load_repo(ROOT))["readyCommand"]
         == []
     )
+
+
+@pytest.mark.parametrize(
+    ("version", "flag", "env"),
+    [
+        ("0.12.0", None, "FLASH_ATTN"),
+        ("0.13.0", "flash_attn", None),
+        ("0.20.1", "flash_attn", None),
+    ],
+)
+def test_the_attention_backend_is_spelled_as_the_vllm_release_takes_it(
+    tmp_path: Path, version: str, flag: str | None, env: str | None
+) -> None:
+    """A flag from 0.13.0 (vllm-project/vllm#26315), VLLM_ATTENTION_BACKEND before."""
+    repo = copy_repo(ROOT / "examples" / "h100x2-tp2", tmp_path / "repo")
+    lane = repo / "lanes/mistral-small-24b-tp2.yaml"
+    lane.write_text(
+        lane.read_text()
+        .replace("vllm-openai:v0.12.0@", f"vllm-openai:v{version}@")
+        .replace("engineVersion: 0.12.0", f"engineVersion: {version}")
+    )
+    loaded = load_repo(repo)
+    values = plan_lane(loaded.lanes["mistral-small-24b-tp2"], loaded)
+    args, env_values = values["args"], {e["name"]: e["value"] for e in values["env"]}
+    assert "--async-scheduling" in args
+    if flag is None:
+        assert "--attention-backend" not in args
+    else:
+        assert args[args.index("--attention-backend") + 1] == flag
+    assert env_values.get("VLLM_ATTENTION_BACKEND") == env

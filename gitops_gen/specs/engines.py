@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitops_gen.specs.model import Lane, ModelLock, Node
+from gitops_gen.specs.versions import in_range, version_from_image
 
 DEFAULT_PORTS = {"llamacpp": 8080, "vllm": 8000, "ollama": 11434}
 
@@ -111,6 +112,11 @@ def _vllm(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
     _flag(args, "--max-num-seqs", serve.get("maxNumSeqs"))
     _flag(args, "--max-num-batched-tokens", serve.get("maxNumBatchedTokens"))
     _switch(args, "--enable-prefix-caching", serve.get("enablePrefixCaching"))
+    _switch(args, "--async-scheduling", serve.get("asyncScheduling"))
+    backend = serve.get("attentionBackend")
+    flag_backend = backend is not None and attention_backend_is_a_flag(lane)
+    if flag_backend:
+        _flag(args, "--attention-backend", backend)
     args += ["--host", "0.0.0.0", "--port", str(port)]
     args += list(serve.get("extraArgs", []))
     env = {
@@ -120,6 +126,8 @@ def _vllm(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
         "HOME": "/tmp",
         "VLLM_NO_USAGE_STATS": "1",
     }
+    if backend is not None and not flag_backend:
+        env["VLLM_ATTENTION_BACKEND"] = str(backend).upper()
     return Launch(
         command=["vllm", "serve"],
         args=args,
@@ -134,6 +142,18 @@ def _vllm(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
 
 # An HTTP GET that fails on an error status, for images with Python but maybe no curl.
 PYTHON_GET = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)"
+
+# vLLM took its attention backend from VLLM_ATTENTION_BACKEND until the
+# --attention-backend flag replaced it (vllm-project/vllm#26315, merged in late November
+# 2025, after v0.11.2). From 0.13.0 the flag is certain and the variable deprecated (it
+# warns in 0.14.1 and is ignored by 0.26.0); before 0.13.0 the variable is certain.
+ATTENTION_BACKEND_FLAG_FROM = "0.13.0"
+
+
+def attention_backend_is_a_flag(lane: Lane) -> bool:
+    version = version_from_image(lane.image, lane.engine) or lane.engine_version
+    return version is None or not in_range(version, f"<{ATTENTION_BACKEND_FLAG_FROM}")
+
 
 # Ollama serves models it has imported; the GGUF is imported once the server answers.
 OLLAMA_IMPORT = (
@@ -255,6 +275,9 @@ MANAGED_FLAGS: Mapping[str, Mapping[str, str]] = {
         "--data-parallel-size": "gpus",
         "--max-num-seqs": "serve.maxNumSeqs",
         "--max-num-batched-tokens": "serve.maxNumBatchedTokens",
+        "--attention-backend": "serve.attentionBackend",
+        "--async-scheduling": "serve.asyncScheduling",
+        "--no-async-scheduling": "serve.asyncScheduling",
         "--host": "serve.port",
         "--port": "serve.port",
     },

@@ -126,6 +126,7 @@ CASES = [
         edits=(
             replace(TP2, V012, "vllm-openai:v0.6.3@"),
             replace(TP2, "engineVersion: 0.12.0", "engineVersion: 0.6.3"),
+            replace(TP2, "  asyncScheduling: true\n", ""),  # its own gates, below
         ),
     ),
     Case(
@@ -169,6 +170,7 @@ CASES = [
             replace(H100, "mig: true}", 'mig: true, driverVersion: "535.104.05"}'),
             replace(TP2, V012, "vllm-openai:v0.8.5@"),
             replace(TP2, "engineVersion: 0.12.0", "engineVersion: 0.8.5"),
+            replace(TP2, "  asyncScheduling: true\n", ""),  # its own gates, below
         ),
         expect=(expect("note", "lanes/llama31-8b.yaml", "image:"),),
     ),
@@ -183,6 +185,35 @@ CASES = [
         edits=(
             replace("gitops-gen.yaml", "  nodeSelector:", "  migStrategy: single\n  nodeSelector:"),
         ),
+    ),
+]
+
+
+# Seed 003's async scheduling on the H100 lane (vLLM v0.12.0 there).
+TP2 = "lanes/mistral-small-24b-tp2.yaml"
+V0_12 = "vllm-openai:v0.12.0@"
+
+
+def _vllm(version: str) -> tuple[dict[str, str], ...]:
+    return (
+        replace(TP2, V0_12, f"vllm-openai:v{version}@"),
+        replace(TP2, "engineVersion: 0.12.0", f"engineVersion: {version}"),
+    )
+
+
+CASES += [
+    Case("async-scheduling-on-0.12-is-fine", repo="h100x2-tp2"),
+    Case(
+        "async-scheduling-on-0.11.0-meets-structured-output",
+        repo="h100x2-tp2",
+        edits=_vllm("0.11.0"),
+        expect=(expect("warn", TP2, "asyncScheduling: true"),),
+    ),
+    Case(
+        "async-scheduling-on-0.10-is-unconfirmed",
+        repo="h100x2-tp2",
+        edits=_vllm("0.10.1"),
+        expect=(expect("warn", TP2, "asyncScheduling: true"),),
     ),
 ]
 
@@ -234,3 +265,9 @@ def test_message_names_the_setting_the_version_and_the_gpu(tmp_path: Path) -> No
     )
     assert "(ollama 0.23.1 on rtx-pro-5000-blackwell (compute capability 12.0))" in messages[0]
     assert messages[1].startswith("[ollama-sm120-kv-cache-type] OLLAMA_KV_CACHE_TYPE:")
+
+
+def test_async_scheduling_gates_say_which_release_they_doubt(tmp_path: Path) -> None:
+    _, findings = run(Case("v", repo="h100x2-tp2", edits=_vllm("0.10.1")), tmp_path)
+    gates = sorted(f.message.split("]")[0][1:] for f in findings if f.rule == RULE)
+    assert gates == ["vllm-async-scheduling-structured-output", "vllm-async-scheduling-unconfirmed"]
