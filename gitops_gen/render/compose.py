@@ -11,8 +11,8 @@ fill are the secrets it must never see written down (`${LITELLM_MASTER_KEY}`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from fractions import Fraction
 from typing import Any
 
 from gitops_gen.errors import InputError, Problem
@@ -80,7 +80,7 @@ def compose_bytes(quantity: str) -> str:
         scaled = size / factor
         if scaled.denominator == 1 and scaled >= 1:
             return f"{int(scaled)}{unit}"
-    return f"{int(size)}b" if size.denominator == 1 else f"{int(Fraction(size).__ceil__())}b"
+    return f"{math.ceil(size)}b"  # a fraction of a byte (`1.5k` is whole) rounds up
 
 
 def _seconds(seconds: int) -> str:
