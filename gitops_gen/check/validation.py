@@ -52,6 +52,8 @@ PROMETHEUS_OPERATOR = "0.93.0"
 _CRD_SCHEMAS = {
     ("monitoring.coreos.com/v1", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml",
+    # Node Feature Discovery 0.17.3, the version the NVIDIA device plugin chart bundles.
+    ("nfd.k8s-sigs.io/v1alpha1", "NodeFeatureRule"): "nfd-api-crds.yaml",
 }
 
 FORMATS: Mapping[str, Predicate] = {"quantity": quantity_format}
@@ -221,7 +223,7 @@ class KubeSchemas:
         own = _OWN_SCHEMAS.get(key)
         crd = _CRD_SCHEMAS.get(key)
         if crd is not None:
-            schema = crd_schema(crd, api_version.rpartition("/")[2])
+            schema = crd_schema(crd, api_version.rpartition("/")[2], kind)
             found = _Kind(schema, True, _try_compile(lambda: compile_local(schema, FORMATS)))
         elif own is not None:
             schema = json.loads(
@@ -294,7 +296,7 @@ class KubeSchemas:
             yield SchemaViolation(format_path(tuple(error.absolute_path)), _message(error))
 
 
-def crd_schema(file: str, version: str) -> dict[str, Any]:
+def crd_schema(file: str, version: str, kind: str) -> dict[str, Any]:
     """A shipped CRD's openAPIV3Schema for `version`, as a strict JSON Schema: the API
     server refuses unknown fields (strict field validation), so every object schema
     that lists its properties and does not preserve unknown fields gets
@@ -302,7 +304,7 @@ def crd_schema(file: str, version: str) -> dict[str, Any]:
     import yaml
 
     text = resources.files("gitops_gen").joinpath("schemas", "crds", file).read_text("utf-8")
-    crd = yaml.safe_load(text)
+    (crd,) = [d for d in yaml.safe_load_all(text) if d and d["spec"]["names"]["kind"] == kind]
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = _strict(copy.deepcopy(served["schema"]["openAPIV3Schema"]))
     schema["properties"]["metadata"] = {

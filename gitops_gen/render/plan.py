@@ -527,6 +527,8 @@ def plan_app_project(repo: Repo, cluster: str, server: str, vendors: set[str]) -
     if dcgm is not None:
         namespaces.add(dcgm.namespace)
     kinds = {("", "Namespace")}
+    if config.node_feature_rules is not None:
+        kinds.add(("nfd.k8s-sigs.io", "NodeFeatureRule"))
     if any(rc.vendor in vendors for rc in config.runtime_classes):
         kinds.add(("node.k8s.io", "RuntimeClass"))
     facts = chart_facts()
@@ -595,6 +597,12 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
                 {"name": rc.name, "handler": rc.handler, "labels": dict(MANAGED_BY)},
                 "runtimeclass.yaml.j2",
             )
+
+    # Nodes: their labels (and taints) applied by Node Feature Discovery from hardware/.
+    if config.node_feature_rules is not None:
+        for node in sorted(nodes, key=lambda n: n.name):
+            rule = plan_node_feature_rule(node, config)
+            add(f"nodes/{node.name}.yaml", node.where("name"), rule, "nodefeaturerule.yaml.j2")
 
     # Lanes: values, Deployment, Service.
     lane_values: dict[str, dict[str, Any]] = {}
@@ -675,6 +683,9 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     ]
     if gateway is not None:
         groups.append(("gateway", 2, gateway.where()))
+    if config.node_feature_rules is not None:
+        # After the device plugin's chart (wave -1) has installed NFD and its CRDs.
+        groups.append(("nodes", 0, config_at("nodeFeatureRules")))
     if monitoring is not None:
         groups.append(("monitoring", 3, monitoring.where()))
     for group, wave, origin in groups:
@@ -770,6 +781,40 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     )
     add("argocd/root.yaml", config_at("argocd"), root, "application.yaml.j2")
     return files
+
+
+def plan_node_feature_rule(node: Node, config: RepoConfig) -> dict[str, Any]:
+    """One NodeFeatureRule matching the node by name: its hardware/ labels (NFD never
+    sets kubernetes.io/ ones, nor need it: the kubelet does) with its GPU facts (the
+    loader added them), and with `taints`, its taints."""
+    labels = {k: v for k, v in node.labels.items() if not _kubernetes_io(k)}
+    rule: dict[str, Any] = {
+        "name": f"gitops-gen {node.name}",
+        "labels": dict(sorted(labels.items())),
+        "matchFeatures": [
+            {
+                "feature": "system.name",
+                "matchExpressions": {"nodename": {"op": "In", "value": [node.name]}},
+            }
+        ],
+    }
+    features = config.node_feature_rules
+    if features is not None and features.taints and node.taints:
+        rule["taints"] = [
+            {"key": t.key, **({"value": t.value} if t.value else {}), "effect": t.effect}
+            for t in node.taints
+        ]
+    return {"name": k8s_name("gitops-gen", node.name), "labels": dict(MANAGED_BY), "rules": [rule]}
+
+
+def _kubernetes_io(key: str) -> bool:
+    domain = key.partition("/")[0] if "/" in key else ""
+    return (
+        domain == "kubernetes.io"
+        or domain.endswith(".kubernetes.io")
+        or domain in ("k8s.io",)
+        or domain.endswith(".k8s.io")
+    )
 
 
 # Where each engine serves Prometheus metrics; llama.cpp only with --metrics.

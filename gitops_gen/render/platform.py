@@ -343,6 +343,10 @@ def plugin_values(
     sharing = time_slicing_config(targets)
     if sharing is not None:
         values["config"] = sharing
+    features = config.node_feature_rules
+    if plugin.nfd and features is not None and features.taints and any(n.taints for n in nodes):
+        # NodeFeatureRules taint nodes only where nfd-master is told it may.
+        values["nfd"].setdefault("master", {})["config"] = {"enableTaints": True}
     return {k: v for k, v in values.items() if v is not None}
 
 

@@ -39,6 +39,7 @@ from gitops_gen.specs.model import (
     Monitoring,
     NetworkPolicies,
     Node,
+    NodeFeatureRules,
     Prefetch,
     Repo,
     RepoConfig,
@@ -141,6 +142,12 @@ def load_repo(
     node_map = _unique("node", nodes, problems)
     lane_map = _unique("lane", lanes, problems)
     node_map = {name: _with_cluster(node, config, problems) for name, node in node_map.items()}
+    if config.node_feature_rules is not None:
+        _check_feature_rules(config, problems)
+        node_map = {
+            name: replace(node, labels={**node.labels, **gpu_fact_labels(node, config)})
+            for name, node in node_map.items()
+        }
     for lane in lane_map.values():
         # A lock that failed to load is reported once, not once per lane that uses it.
         _cross_check(lane, node_map if all_nodes_loaded else None, models, problems)
@@ -205,6 +212,38 @@ def compose_file_paths(root: Path) -> list[str]:
         if isinstance(path, str) and COMPOSE_FILE_PATH.match(path):
             found.append(path)
     return sorted(set(found))
+
+
+def gpu_fact_labels(node: Node, config: RepoConfig) -> dict[str, str]:
+    """The labels Node Feature Discovery puts on a node from its GPU facts in hardware/,
+    per vendor: <annotationPrefix>/<vendor>-gpu-model, -gpu-count, -gpu-vram-mib, and
+    -gpu-compute-capability (NVIDIA) or -gpu-gfx (AMD), from the vendor's first card."""
+    prefix = config.annotation_prefix
+    found: dict[str, str] = {}
+    for vendor in sorted({g.vendor for g in node.gpus}):
+        gpus = node.gpus_of(vendor)
+        first = gpus[0]
+        found[f"{prefix}/{vendor}-gpu-model"] = first.model
+        found[f"{prefix}/{vendor}-gpu-count"] = str(sum(g.count for g in gpus))
+        found[f"{prefix}/{vendor}-gpu-vram-mib"] = str(first.vram_mib)
+        if first.compute_capability:
+            found[f"{prefix}/{vendor}-gpu-compute-capability"] = first.compute_capability
+        if first.gfx_version:
+            found[f"{prefix}/{vendor}-gpu-gfx"] = first.gfx_version
+    return dict(sorted(found.items()))
+
+
+def _check_feature_rules(config: RepoConfig, problems: list[Problem]) -> None:
+    """NodeFeatureRules need Node Feature Discovery, which the NVIDIA chart bundles."""
+    plugin = config.device_plugin
+    if config.kube_clusters and (plugin is None or not plugin.nfd):
+        problems.append(
+            config.doc.problem(
+                ("nodeFeatureRules",),
+                "NodeFeatureRules need Node Feature Discovery: set devicePlugin.nfd: true (the "
+                "NVIDIA device plugin chart installs it)",
+            )
+        )
 
 
 def _check_time_slicing(node: Node, lanes: list[Lane], problems: list[Problem]) -> None:
@@ -562,7 +601,11 @@ def _config(doc: SourceDoc) -> RepoConfig:
     gateway = d.get("gateway")
     isolation = d.get("networkPolicies")
     monitoring = d.get("monitoring")
+    features = d.get("nodeFeatureRules")
     return RepoConfig(
+        node_feature_rules=NodeFeatureRules(features.get("taints", False))
+        if features is not None and features["enabled"]
+        else None,
         monitoring=_monitoring(doc, monitoring)
         if monitoring is not None and monitoring["enabled"]
         else None,

@@ -172,6 +172,11 @@ class Monitoring(Spec):
 
 
 @dataclass(frozen=True)
+class NodeFeatureRules:
+    taints: bool = False
+
+
+@dataclass(frozen=True)
 class RepoConfig(Spec):
     clusters: tuple[Cluster, ...] = ()
     namespace: str = ""
@@ -187,6 +192,7 @@ class RepoConfig(Spec):
     gateway: Gateway | None = None
     network_policies: NetworkPolicies | None = None
     monitoring: Monitoring | None = None  # only when enabled
+    node_feature_rules: NodeFeatureRules | None = None  # only when enabled
 
     @property
     def device_plugins(self) -> tuple[DevicePlugin, ...]:
