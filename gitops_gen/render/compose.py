@@ -20,6 +20,7 @@ from gitops_gen.render.plan import (
     MASTER_KEY_ENV,
     PREFETCH_SCRIPT,
     PlannedFile,
+    lane_component,
     model_marker,
     model_sums,
     model_target_dir,
@@ -27,7 +28,7 @@ from gitops_gen.render.plan import (
     plan_gateway_config,
 )
 from gitops_gen.specs.engines import Launch, launch
-from gitops_gen.specs.model import Cluster, Lane, Location, ModelLock, Node, Repo
+from gitops_gen.specs.model import Cluster, Lane, Location, ModelLock, Node, Repo, Resources
 from gitops_gen.specs.quantity import parse_quantity
 
 COMPOSE_FILE = "compose.yaml"
@@ -123,16 +124,17 @@ def device_ids(host_lanes: list[Lane], slots: Sequence[int] | None = None) -> di
     return ids
 
 
-def _resources(lane: Lane) -> dict[str, Any]:
-    limits: dict[str, Any] = {}
+def _resources(resources: Resources) -> dict[str, Any]:
+    """Kubernetes requests and limits as compose reservations and limits."""
     reservations: dict[str, Any] = {
-        "cpus": compose_cpus(lane.resources.cpu.request),
-        "memory": compose_bytes(lane.resources.memory.request),
+        "cpus": compose_cpus(resources.cpu.request),
+        "memory": compose_bytes(resources.memory.request),
     }
-    if lane.resources.cpu.limit is not None:
-        limits["cpus"] = compose_cpus(lane.resources.cpu.limit)
-    if lane.resources.memory.limit is not None:
-        limits["memory"] = compose_bytes(lane.resources.memory.limit)
+    limits: dict[str, Any] = {}
+    if resources.cpu.limit is not None:
+        limits["cpus"] = compose_cpus(resources.cpu.limit)
+    if resources.memory.limit is not None:
+        limits["memory"] = compose_bytes(resources.memory.limit)
     return (
         {"limits": limits, "reservations": reservations}
         if limits
@@ -193,7 +195,8 @@ def _prefetch_service(model: ModelLock, node: Node, repo: Repo) -> dict[str, Any
 
 def _lane_service(
     lane: Lane, repo: Repo, node: Node, ids: Mapping[str, list[str]], prefetched: set[str]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str]:
+    """The lane's service, and the base URL the gateway reaches it at."""
     model = repo.models.get(lane.model) if lane.model else None
     run = launch(lane, model, node)
     service: dict[str, Any] = {"image": lane.image}
@@ -208,7 +211,7 @@ def _lane_service(
     service["expose"] = [str(run.port)]
     service["volumes"] = [_model_volume(node, read_only=run.cache_read_only)]
     service["shm_size"] = compose_bytes(lane.shm_size)
-    resources = _resources(lane)
+    resources = _resources(lane.resources)
     if lane.name in ids:
         resources.setdefault("reservations", {})["devices"] = [
             {"driver": "nvidia", "device_ids": ids[lane.name], "capabilities": ["gpu"]}
@@ -226,13 +229,13 @@ def _lane_service(
     service["restart"] = "unless-stopped"
     labels = {
         LANE_LABEL: lane.name,
-        PART_LABEL: "gpu-lane" if lane.engine == "generic" else "llm-lane",
+        PART_LABEL: lane_component(lane),
     }
     if model is not None:
         labels[MODEL_LABEL] = model.name
     service["labels"] = labels
     service.update(HARDENING)
-    return service
+    return service, service_url(lane.name, run.port)
 
 
 def _workflow_configs(lane: Lane, repo: Repo, service: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +270,8 @@ def _claim(services: Mapping[str, Any], name: str, where: Location, what: str) -
         )
 
 
-def lane_base_url(service: str, port: int) -> str:
+def service_url(service: str, port: int) -> str:
+    """An OpenAI-compatible base URL on the compose network (services resolve by name)."""
     return f"http://{service}:{port}/v1"
 
 
@@ -288,21 +292,7 @@ def _gateway_service(repo: Repo, cluster: Cluster) -> dict[str, Any]:
             )
         }
     if gateway.resources is not None:
-        res = gateway.resources
-        reservations = {
-            "cpus": compose_cpus(res.cpu.request),
-            "memory": compose_bytes(res.memory.request),
-        }
-        limits = {}
-        if res.cpu.limit is not None:
-            limits["cpus"] = compose_cpus(res.cpu.limit)
-        if res.memory.limit is not None:
-            limits["memory"] = compose_bytes(res.memory.limit)
-        service["deploy"] = {
-            "resources": {"limits": limits, "reservations": reservations}
-            if limits
-            else {"reservations": reservations}
-        }
+        service["deploy"] = {"resources": _resources(gateway.resources)}
     service["restart"] = "unless-stopped"
     service["labels"] = {PART_LABEL: "gateway"}
     service.update(HARDENING)
@@ -316,6 +306,7 @@ def plan_compose_host(cluster: Cluster, repo: Repo) -> list[PlannedFile]:
     lanes = [lane for lane in repo.lanes.values() if lane.node == (node.name if node else None)]
     services: dict[str, Any] = {}
     configs: dict[str, Any] = {}
+    urls: dict[str, str] = {}  # lane -> where the gateway reaches it
     prefetched: set[str] = set()
     if node is not None:
         for model_name in sorted({lane.model for lane in lanes if lane.model}):
@@ -327,7 +318,7 @@ def plan_compose_host(cluster: Cluster, repo: Repo) -> list[PlannedFile]:
         ids = device_ids(lanes, card_slots(node))
         for lane in lanes:
             _claim(services, lane.name, lane.where("name"), f"lane {lane.name}")
-            services[lane.name] = _lane_service(lane, repo, node, ids, prefetched)
+            services[lane.name], urls[lane.name] = _lane_service(lane, repo, node, ids, prefetched)
             configs.update(_workflow_configs(lane, repo, services[lane.name]))
     # The file is the host's: its entry in gitops-gen.yaml.
     origin = repo.config.where("clusters", repo.config.clusters.index(cluster))
@@ -335,9 +326,6 @@ def plan_compose_host(cluster: Cluster, repo: Repo) -> list[PlannedFile]:
     document: dict[str, Any] = {}
     gateway = repo.config.gateway
     if gateway is not None:
-        urls = {
-            lane.name: lane_base_url(lane.name, services[lane.name]["expose"][0]) for lane in lanes
-        }
         litellm = plan_gateway_config(lanes, urls, repo)
         _claim(services, gateway.name, gateway.where("name"), "the gateway")
         services[gateway.name] = _gateway_service(repo, cluster)

@@ -12,7 +12,7 @@ import json
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from gitops_gen.render.emitter import dump_yaml
 from gitops_gen.render.platform import chart_facts, plugin_values
@@ -107,6 +107,12 @@ def parse_image(ref: str) -> ImageRef:
     return ImageRef(name, "", digest)
 
 
+def lane_component(lane: Lane) -> str:
+    """What a lane is, for labels: a generic server (ComfyUI, speech to text) is a GPU
+    lane but no LLM."""
+    return "gpu-lane" if lane.engine == "generic" else "llm-lane"
+
+
 def k8s_name(*parts: str, limit: int = 63) -> str:
     """Join parts into a DNS label; too long, it keeps a hash of the whole so names stay unique."""
     name = "-".join(p for p in parts if p)
@@ -187,9 +193,7 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
         limits[gpu_resource] = lane.gpus
 
     selector = {"app.kubernetes.io/name": lane.engine, "app.kubernetes.io/instance": lane.name}
-    # A generic server (ComfyUI, speech-to-text) is a GPU lane but no LLM.
-    component = "gpu-lane" if lane.engine == "generic" else "llm-lane"
-    labels = {**selector, "app.kubernetes.io/component": component, **MANAGED_BY}
+    labels = {**selector, "app.kubernetes.io/component": lane_component(lane), **MANAGED_BY}
     if lane.gpus > 0:
         labels[config.gpu_lane_label] = "true"
 
@@ -466,13 +470,46 @@ def _application(
     }
 
 
+class _PinnedChart(Protocol):
+    @property
+    def chart_repo(self) -> str: ...
+    @property
+    def chart_name(self) -> str: ...
+    @property
+    def chart_version(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+
+
+def _chart_application(
+    chart: _PinnedChart, values: dict[str, Any], *, cluster: str, server: str, repo: Repo
+) -> dict[str, Any]:
+    """A GPU platform chart (device plugin, DCGM exporter) as an Application pinned by
+    version, synced before the lanes (wave -1) into its own namespace."""
+    source = {
+        "repoURL": chart.chart_repo,
+        "chart": chart.chart_name,
+        "targetRevision": chart.chart_version,
+        "helm": {"releaseName": chart.chart_name, "valuesObject": values},
+    }
+    return _application(
+        k8s_name(cluster, chart.chart_name),
+        repo=repo,
+        wave=-1,
+        source=source,
+        namespace=chart.namespace,
+        server=server,
+        create_namespace=True,
+    )
+
+
 def _dir_source(repo: Repo, path: str) -> dict[str, Any]:
     argocd = repo.config.argocd
     assert argocd is not None
     return {
         "repoURL": argocd.repo_url,
         "targetRevision": argocd.target_revision,
-        "path": f"{argocd.rendered_path}/{path}",
+        "path": f"{repo.config.rendered_path}/{path}",
         "directory": {"recurse": True},
     }
 
@@ -702,7 +739,7 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     for directory in manifest_dirs:
         # Hand-written objects (e.g. a ComfyUI Deployment sharing the card) sync as they are.
         # renderedPath says where this repo's root sits in Git; manifests/ is its sibling.
-        in_git = posixpath.join(posixpath.dirname(argocd.rendered_path), directory)
+        in_git = posixpath.join(posixpath.dirname(config.rendered_path), directory)
         source = {
             "repoURL": argocd.repo_url,
             "targetRevision": argocd.target_revision,
@@ -722,45 +759,13 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     for plugin in config.device_plugins:
         if plugin.vendor not in vendors:
             continue
-        source = {
-            "repoURL": plugin.chart_repo,
-            "chart": plugin.chart_name,
-            "targetRevision": plugin.chart_version,
-            "helm": {
-                "releaseName": plugin.chart_name,
-                "valuesObject": plan_device_plugin_values(plugin, repo, nodes),
-            },
-        }
-        app = _application(
-            k8s_name(cluster, plugin.chart_name),
-            repo=repo,
-            wave=-1,
-            source=source,
-            namespace=plugin.namespace,
-            server=server,
-            create_namespace=True,
-        )
+        values = plan_device_plugin_values(plugin, repo, nodes)
+        app = _chart_application(plugin, values, cluster=cluster, server=server, repo=repo)
         add(f"argocd/apps/{plugin.chart_name}.yaml", plugin.where(), app, "application.yaml.j2")
     dcgm = monitoring.dcgm_exporter if monitoring is not None else None
     if monitoring is not None and dcgm is not None and "nvidia" in vendors:
-        source = {
-            "repoURL": dcgm.chart_repo,
-            "chart": dcgm.chart_name,
-            "targetRevision": dcgm.chart_version,
-            "helm": {
-                "releaseName": dcgm.chart_name,
-                "valuesObject": plan_dcgm_values(dcgm, monitoring, repo, nodes),
-            },
-        }
-        app = _application(
-            k8s_name(cluster, dcgm.chart_name),
-            repo=repo,
-            wave=-1,
-            source=source,
-            namespace=dcgm.namespace,
-            server=server,
-            create_namespace=True,
-        )
+        values = plan_dcgm_values(dcgm, monitoring, repo, nodes)
+        app = _chart_application(dcgm, values, cluster=cluster, server=server, repo=repo)
         add(f"argocd/apps/{dcgm.chart_name}.yaml", dcgm.where(), app, "application.yaml.j2")
     if argocd.project != "default":
         # Nothing syncs under a project that does not exist: render it, allowing exactly

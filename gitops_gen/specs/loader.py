@@ -633,7 +633,6 @@ def _config(doc: SourceDoc) -> RepoConfig:
             target_revision=argo.get("targetRevision", "HEAD"),
             namespace=argo.get("namespace", "argocd"),
             project=argo.get("project", "default"),
-            rendered_path=argo.get("renderedPath", "rendered"),
             automated=argo.get("automated", True),
         ),
         runtime_classes=tuple(

@@ -95,7 +95,6 @@ class ArgoCD:
     target_revision: str
     namespace: str
     project: str
-    rendered_path: str
     automated: bool
 
 

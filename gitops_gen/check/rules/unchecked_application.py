@@ -35,9 +35,10 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     if argocd is None:
         return
     # Paths in Git that gitops-gen reads: rendered/ (and below) and each manifests folder.
-    repo_dir = posixpath.dirname(argocd.rendered_path)
+    rendered_path = ctx.repo.config.rendered_path
+    repo_dir = posixpath.dirname(rendered_path)
     read = {
-        argocd.rendered_path,
+        rendered_path,
         *(posixpath.join(repo_dir, m.directory) for m in ctx.repo.manifests),
     }
     for obj in ctx.inventory.objects:

@@ -19,7 +19,7 @@ from typing import Any
 
 from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
-from gitops_gen.fit import fit_lane
+from gitops_gen.fit import LaneFit, fit_lane
 
 ID = "vram-fit"
 SEVERITY = Severity.BLOCK
@@ -35,11 +35,15 @@ TARGETS = EVERY_TARGET
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     warn_at = float(options["warnAt"])
     block_at = float(options["blockAt"])
+    # Each lane's fit on its card, worked out once for both checks below.
+    fits = {
+        lane.name: fit_lane(
+            lane, ctx.repo.models[lane.model] if lane.model else None, ctx.gpu_of(lane)
+        )
+        for lane in ctx.repo.lanes.values()
+    }
     for lane in ctx.repo.lanes.values():
-        if lane.model is None and lane.vram_mib is None:
-            continue
-        model = ctx.repo.models[lane.model] if lane.model else None
-        fit = fit_lane(lane, model, ctx.gpu_of(lane))
+        fit = fits[lane.name]
         if fit is None:
             continue
         if lane.vram_mib is not None:
@@ -76,10 +80,12 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
                 lane.name,
                 severity=Severity.WARN,
             )
-    yield from _shared_cards(ctx, warn_at, block_at)
+    yield from _shared_cards(ctx, fits, warn_at, block_at)
 
 
-def _shared_cards(ctx: CheckContext, warn_at: float, block_at: float) -> Iterator[Hit]:
+def _shared_cards(
+    ctx: CheckContext, all_fits: Mapping[str, LaneFit | None], warn_at: float, block_at: float
+) -> Iterator[Hit]:
     for node in ctx.repo.nodes.values():
         for gpu in node.gpus:
             if gpu.time_slicing is None:
@@ -94,10 +100,8 @@ def _shared_cards(ctx: CheckContext, warn_at: float, block_at: float) -> Iterato
             ]
             if len(lanes) < 2:
                 continue
-            fits = {
-                lane.name: fit_lane(lane, ctx.repo.models[lane.model] if lane.model else None, gpu)
-                for lane in lanes
-            }
+            # The card is the node's only one of its vendor: each lane's fit is on it.
+            fits = {lane.name: all_fits[lane.name] for lane in lanes}
             unknown = sorted(name for name, fit in fits.items() if fit is None)
             total = sum(fit.total_mib for fit in fits.values() if fit is not None)
             share = total / gpu.vram_mib
