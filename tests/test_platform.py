@@ -152,17 +152,23 @@ def test_every_example_platform_schedules_on_its_gpu_nodes(repo: Path) -> None:
     build = build_repo(repo)
     checked = 0
     for plugin in build.repo.config.device_plugins:
-        nodes = [n for n in build.repo.nodes.values() if n.gpus_of(plugin.vendor)]
-        if not nodes:
-            continue
-        (app,) = [
-            o
-            for o in build.tree.objects
-            if o.data.get("kind") == "Application"
-            and o.data["spec"]["source"].get("chart") == plugin.chart_name
-        ]
-        values = app.data["spec"]["source"]["helm"]["valuesObject"]
-        assert values["tolerations"], "an empty list would drop the chart's own tolerations"
-        assert schedule_platform(plugin, values, nodes) == []
-        checked += 1
-    assert checked >= 1
+        for cluster in build.repo.config.kube_clusters:  # a chart Application per cluster
+            nodes = [
+                n
+                for n in build.repo.nodes.values()
+                if n.gpus_of(plugin.vendor) and n.cluster == cluster.name
+            ]
+            if not nodes:
+                continue
+            (app,) = [
+                o
+                for o in build.tree.objects
+                if o.data.get("kind") == "Application"
+                and o.path.startswith(f"{cluster.name}/")
+                and o.data["spec"]["source"].get("chart") == plugin.chart_name
+            ]
+            values = app.data["spec"]["source"]["helm"]["valuesObject"]
+            assert values["tolerations"], "an empty list would drop the chart's own tolerations"
+            assert schedule_platform(plugin, values, nodes) == []
+            checked += 1
+    assert checked >= len(build.repo.config.kube_clusters)

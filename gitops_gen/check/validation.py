@@ -54,6 +54,8 @@ _CRD_SCHEMAS = {
     ("monitoring.coreos.com/v1", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml",
     # Node Feature Discovery 0.17.3, the version the NVIDIA device plugin chart bundles.
     ("nfd.k8s-sigs.io/v1alpha1", "NodeFeatureRule"): "nfd-api-crds.yaml",
+    # Argo CD 3.5.1: the ApplicationSet a hub renders (argocd.hub).
+    ("argoproj.io/v1alpha1", "ApplicationSet"): "argoproj.io_applicationsets.yaml",
 }
 
 FORMATS: Mapping[str, Predicate] = {"quantity": quantity_format}
@@ -304,7 +306,9 @@ def crd_schema(file: str, version: str, kind: str) -> dict[str, Any]:
     import yaml
 
     text = resources.files("gitops_gen").joinpath("schemas", "crds", file).read_text("utf-8")
-    (crd,) = [d for d in yaml.safe_load_all(text) if d and d["spec"]["names"]["kind"] == kind]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # Argo CD's is 1.4 MB
+    docs = yaml.load_all(text, Loader=loader)
+    (crd,) = [d for d in docs if d and d["spec"]["names"]["kind"] == kind]
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version]
     schema = _strict(copy.deepcopy(served["schema"]["openAPIV3Schema"]))
     schema["properties"]["metadata"] = {

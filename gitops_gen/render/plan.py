@@ -552,13 +552,19 @@ CLUSTER_SCOPED_KINDS = frozenset(
 )
 
 
-def plan_app_project(repo: Repo, cluster: str, server: str, vendors: set[str]) -> dict[str, Any]:
+def plan_app_project(
+    repo: Repo, cluster: str, server: str, vendors: set[str], *, argocd_here: bool = True
+) -> dict[str, Any]:
+    """`argocd_here`: Argo CD's own objects go to this cluster (not so for a cluster a
+    hub syncs from elsewhere)."""
     argocd = repo.config.argocd
     assert argocd is not None
     config = repo.config
     plugins = [p for p in config.device_plugins if p.vendor in vendors]
     manifests = [m for m in repo.manifests if m.cluster == cluster]
-    namespaces = {config.namespace, argocd.namespace, *(p.namespace for p in plugins)}
+    namespaces = {config.namespace, *(p.namespace for p in plugins)}
+    if argocd_here:
+        namespaces.add(argocd.namespace)
     dcgm = config.monitoring.dcgm_exporter if config.monitoring else None
     dcgm = dcgm if dcgm is not None and "nvidia" in vendors else None
     if dcgm is not None:
@@ -767,6 +773,12 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         values = plan_dcgm_values(dcgm, monitoring, repo, nodes)
         app = _chart_application(dcgm, values, cluster=cluster, server=server, repo=repo)
         add(f"argocd/apps/{dcgm.chart_name}.yaml", dcgm.where(), app, "application.yaml.j2")
+    if argocd.hub is not None:
+        # One Argo CD syncs every cluster: the hub's tree makes each cluster's root.
+        if cluster == argocd.hub:
+            for path, origin, values, template in plan_fleet(repo, server):
+                add(path, origin, values, template)
+        return files
     if argocd.project != "default":
         # Nothing syncs under a project that does not exist: render it, allowing exactly
         # the sources, namespaces and cluster-scoped kinds this cluster's apps deploy.
@@ -786,6 +798,95 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     )
     add("argocd/root.yaml", config_at("argocd"), root, "application.yaml.j2")
     return files
+
+
+def plan_fleet(repo: Repo, hub_server: str) -> list[tuple[str, Location, dict[str, Any], str]]:
+    """The hub's Argo CD objects for every cluster (paths under the hub's tree): an
+    ApplicationSet whose list generator makes each cluster's root Application on the hub
+    (each syncs that cluster's argocd/apps/, whose Applications deploy to its server),
+    one AppProject admitting every cluster's destinations, and the root that syncs both."""
+    config = repo.config
+    argocd = config.argocd
+    assert argocd is not None and argocd.hub is not None
+    hub = argocd.hub
+    clusters = sorted(config.kube_clusters, key=lambda c: c.name)
+    elements = [
+        {
+            "cluster": c.name,
+            "name": k8s_name(c.name, "root"),
+            "path": f"{config.rendered_path}/{c.name}/argocd/apps",
+        }
+        for c in clusters
+    ]
+    template = _application(
+        "{{.name}}",
+        repo=repo,
+        wave=0,
+        source={**_dir_source(repo, ""), "path": "{{.path}}"},
+        namespace=argocd.namespace,
+        server=hub_server,
+    )
+    template["labels"] = {**template["labels"], FLEET_CLUSTER_LABEL: "{{.cluster}}"}
+    where = config.where("argocd", "hub")
+    fleet: list[tuple[str, Location, dict[str, Any], str]] = [
+        (
+            "argocd/fleet/applicationset.yaml",
+            where,
+            {
+                "name": k8s_name(hub, "fleet"),
+                "namespace": argocd.namespace,
+                "labels": dict(MANAGED_BY),
+                "elements": elements,
+                "template": template,
+            },
+            "applicationset.yaml.j2",
+        )
+    ]
+    if argocd.project != "default":
+        projects = []
+        for c in clusters:
+            vendors = {g.vendor for n in repo.nodes.values() if n.cluster == c.name for g in n.gpus}
+            here = c.name == hub
+            projects.append(plan_app_project(repo, c.name, c.server, vendors, argocd_here=here))
+        fleet.append(
+            (
+                "argocd/fleet/appproject.yaml",
+                config.where("argocd", "project"),
+                _merge_projects(projects, [c.name for c in clusters]),
+                "appproject.yaml.j2",
+            )
+        )
+    root = _application(
+        k8s_name(hub, "fleet"),
+        repo=repo,
+        wave=0,
+        source=_dir_source(repo, f"{hub}/argocd/fleet"),
+        namespace=argocd.namespace,
+        server=hub_server,
+    )
+    fleet.append(("argocd/root.yaml", where, root, "application.yaml.j2"))
+    return fleet
+
+
+# The label a generated root Application carries with its cluster's name.
+FLEET_CLUSTER_LABEL = "gitops-gen.dev/cluster"
+
+
+def _merge_projects(projects: list[dict[str, Any]], clusters: list[str]) -> dict[str, Any]:
+    """One project for the hub: every cluster's sources, destinations and kinds."""
+    first = projects[0]
+
+    def union(key: str) -> list[Any]:
+        seen = {json.dumps(item, sort_keys=True): item for p in projects for item in p[key]}
+        return [seen[k] for k in sorted(seen)]
+
+    return {
+        **first,
+        "description": f"GPU lanes of clusters {', '.join(clusters)}, rendered by gitops-gen",
+        "sourceRepos": sorted({r for p in projects for r in p["sourceRepos"]}),
+        "destinations": union("destinations"),
+        "clusterResourceWhitelist": union("clusterResourceWhitelist"),
+    }
 
 
 def plan_node_feature_rule(node: Node, config: RepoConfig) -> dict[str, Any]:

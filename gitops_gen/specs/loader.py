@@ -19,6 +19,7 @@ from gitops_gen.errors import InputError, Problem
 from gitops_gen.specs.engines import managed_flags_in
 from gitops_gen.specs.manifests import MANIFESTS_DIR, load_manifests
 from gitops_gen.specs.model import (
+    IN_CLUSTER,
     KUBERNETES,
     Architecture,
     ArgoCD,
@@ -408,6 +409,40 @@ def _check_targets(config: RepoConfig, problems: list[Problem]) -> None:
                         ("clusters", index, key),
                         f"{key} applies to a compose host (target: compose) only",
                     )
+    if config.argocd is not None and config.argocd.hub is not None:
+        _check_hub(config, config.argocd.hub, report)
+
+
+def _check_hub(config: RepoConfig, hub: str, report: Callable[[KeyPath, str], None]) -> None:
+    """One Argo CD syncs every cluster: it must be one of them, and it must be able to
+    tell the others apart (each by its own server, none by the hub's in-cluster address)."""
+    if hub not in {c.name for c in config.kube_clusters}:
+        known = ", ".join(c.name for c in config.kube_clusters) or "none"
+        report(
+            ("argocd", "hub"),
+            f"hub {hub!r} is not a Kubernetes cluster of this repo (clusters: {known})",
+        )
+        return
+    given = config.doc.data["clusters"]
+    servers: dict[str, str] = {}
+    for index, cluster in enumerate(config.clusters):
+        if cluster.is_compose:
+            continue
+        if cluster.name != hub and "server" not in given[index]:
+            report(
+                ("clusters", index),
+                f"cluster {cluster.name!r} needs its server: the hub {hub!r} syncs it, and "
+                f"without one its objects would go to the hub itself ({IN_CLUSTER})",
+            )
+            continue
+        other = servers.get(cluster.server)
+        if other is not None:
+            report(
+                ("clusters", index, "server"),
+                f"cluster {cluster.name!r} has the server of cluster {other!r}: one Argo CD "
+                "would deploy both trees to the same cluster",
+            )
+        servers.setdefault(cluster.server, cluster.name)
 
 
 def _with_cluster(node: Node, config: RepoConfig, problems: list[Problem]) -> Node:
@@ -614,7 +649,7 @@ def _config(doc: SourceDoc) -> RepoConfig:
             Cluster(
                 c["name"],
                 c.get("kubernetesVersion", ""),
-                c.get("server", "https://kubernetes.default.svc"),
+                c.get("server", IN_CLUSTER),
                 target=c.get("target", KUBERNETES),
                 publish_address=c.get("publishAddress", "127.0.0.1"),
                 compose_file=c.get("composeFile"),
@@ -634,6 +669,7 @@ def _config(doc: SourceDoc) -> RepoConfig:
             namespace=argo.get("namespace", "argocd"),
             project=argo.get("project", "default"),
             automated=argo.get("automated", True),
+            hub=argo.get("hub"),
         ),
         runtime_classes=tuple(
             RuntimeClass(r["vendor"], r["name"], r["handler"]) for r in d.get("runtimeClasses", [])

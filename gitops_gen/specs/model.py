@@ -36,6 +36,8 @@ class Spec:
 
 
 KUBERNETES = "kubernetes"
+# Argo CD's name for the cluster it runs in (a cluster without `server` is deployed there).
+IN_CLUSTER = "https://kubernetes.default.svc"
 COMPOSE = "compose"
 
 
@@ -96,6 +98,7 @@ class ArgoCD:
     namespace: str
     project: str
     automated: bool
+    hub: str | None = None  # the cluster whose Argo CD syncs them all (an ApplicationSet)
 
 
 @dataclass(frozen=True)

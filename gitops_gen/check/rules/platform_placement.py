@@ -65,7 +65,13 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
             yield from _check_plugin(ctx, cluster.name, plugin, nodes)
         yield from _selector_labels(ctx, [n for n in nodes if n.name in lane_nodes])
         yield from _shared_card_config(ctx, nodes)
-        yield from _projects(ctx, cluster.name)
+    # Argo CD's objects live where Argo CD runs: in each cluster, or all on the hub.
+    hub = config.argocd.hub if config.argocd is not None else None
+    if hub is None:
+        for cluster in config.kube_clusters:
+            yield from _projects(ctx, {cluster.name}, cluster.name)
+    else:
+        yield from _projects(ctx, {c.name for c in config.kube_clusters}, hub)
 
 
 def _missing_plugin(
@@ -188,11 +194,12 @@ def _selector_labels(ctx: CheckContext, nodes: list[Node]) -> Iterator[Hit]:
             )
 
 
-def _projects(ctx: CheckContext, cluster: str) -> Iterator[Hit]:
-    """Every Application's project exists and admits its source and destination."""
-    objects = [o for o in ctx.inventory.objects if o.cluster == cluster]
-    projects = {o.name: o for o in objects if o.kind == "AppProject"}
-    for app in (o for o in objects if o.kind == "Application"):
+def _projects(ctx: CheckContext, clusters: set[str], argocd_at: str) -> Iterator[Hit]:
+    """Every Application of these clusters' trees has a project on the cluster whose Argo
+    CD syncs them (`argocd_at`), and the project admits its source and destination."""
+    objects = ctx.inventory.objects
+    projects = {o.name: o for o in objects if o.kind == "AppProject" and o.cluster == argocd_at}
+    for app in (o for o in objects if o.kind == "Application" and o.cluster in clusters):
         spec = app.data.get("spec") or {}
         if not isinstance(spec, dict):
             continue
@@ -228,15 +235,21 @@ def _admits(project: Any, app: Any, spec: Mapping[str, Any], where: Any) -> Iter
             app.ident,
         )
     destination = spec.get("destination") or {}
-    namespace = str(destination.get("namespace", "")) if isinstance(destination, dict) else ""
-    allowed = {
-        str(d.get("namespace", ""))
-        for d in project.get("destinations") or []
-        if isinstance(d, dict)
-    }
-    if namespace and "*" not in allowed and namespace not in allowed:
+    destination = destination if isinstance(destination, dict) else {}
+    namespace = str(destination.get("namespace", ""))
+    server = str(destination.get("server", ""))
+    allowed = [d for d in project.get("destinations") or [] if isinstance(d, dict)]
+    if namespace and not any(_admitted(d, server, namespace) for d in allowed):
         yield Hit(
-            f"{app.ident}: project does not allow destination namespace {namespace}",
+            f"{app.ident}: project does not allow destination namespace {namespace}"
+            + (f" on {server}" if server else ""),
             where,
             app.ident,
         )
+
+
+def _admitted(allowed: Mapping[str, Any], server: str, namespace: str) -> bool:
+    """An AppProject destination admits this one (`*` and a missing server admit any)."""
+    ns = str(allowed.get("namespace", ""))
+    at = str(allowed.get("server", "*") or "*")
+    return ns in ("*", namespace) and (at == "*" or not server or at == server)

@@ -1,0 +1,182 @@
+"""Several clusters synced by one Argo CD (`argocd.hub`): an ApplicationSet on the hub."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitops_gen.check.validation import KubeSchemas
+from gitops_gen.render.templating import render_repo
+from gitops_gen.specs.loader import load_repo
+from tests.conftest import ROOT, Result, copy_repo, edit
+
+FLEET = ROOT / "examples" / "fleet-hub"
+HOMELAB = "https://homelab.example.com:6443"
+IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+def _objects(repo: Path) -> dict[str, dict[str, Any]]:
+    return {o.path: dict(o.data) for o in render_repo(load_repo(repo)).objects}
+
+
+def _generate(appset: dict[str, Any]) -> list[dict[str, Any]]:
+    """What Argo CD's list generator makes with goTemplate: the template once per
+    element, every `{{.key}}` replaced (missingkey=error: an unknown key fails)."""
+
+    def fill(value: Any, element: dict[str, str]) -> Any:
+        if isinstance(value, str):
+            return re.sub(r"\{\{\s*\.(\w+)\s*\}\}", lambda m: element[m.group(1)], value)
+        if isinstance(value, dict):
+            return {k: fill(v, element) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v, element) for v in value]
+        return value
+
+    spec = appset["spec"]
+    assert spec["goTemplate"] is True and spec["goTemplateOptions"] == ["missingkey=error"]
+    (generator,) = spec["generators"]
+    apps = []
+    for element in generator["list"]["elements"]:
+        app = fill(copy.deepcopy(spec["template"]), element)
+        apps.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", **app})
+    return apps
+
+
+def test_the_hub_generates_one_root_application_per_cluster() -> None:
+    objects = _objects(FLEET)
+    appset = objects["gpu-prod/argocd/fleet/applicationset.yaml"]
+    assert appset["metadata"]["namespace"] == "argocd"
+    generated = _generate(appset)
+    assert [a["metadata"]["name"] for a in generated] == ["gpu-prod-root", "homelab-root"]
+    for app, cluster in zip(generated, ("gpu-prod", "homelab"), strict=True):
+        # a valid Application, living on the hub, syncing that cluster's apps/ folder
+        assert list(KubeSchemas("1.33").violations(app)) == []
+        assert app["metadata"]["labels"]["gitops-gen.dev/cluster"] == cluster
+        assert app["spec"]["destination"] == {"server": IN_CLUSTER, "namespace": "argocd"}
+        assert app["spec"]["project"] == "llm"
+        path = app["spec"]["source"]["path"]
+        assert path == f"rendered/{cluster}/argocd/apps"
+        children = [p for p in objects if p.startswith(f"{cluster}/argocd/apps/")]
+        assert len(children) >= 5, children  # platform, models, lanes, gateway, plugin...
+        # ...and each of those deploys to the cluster it is for, from the hub
+        server = IN_CLUSTER if cluster == "gpu-prod" else HOMELAB
+        for child in children:
+            spec = objects[child]["spec"]
+            assert spec["destination"]["server"] == server, child
+            assert objects[child]["metadata"]["namespace"] == "argocd"
+    # the hub's own root syncs the ApplicationSet and the project; no other cluster has one
+    root = objects["gpu-prod/argocd/root.yaml"]
+    assert root["spec"]["source"]["path"] == "rendered/gpu-prod/argocd/fleet"
+    assert not any(p.startswith("homelab/argocd/") and "/apps/" not in p for p in objects)
+    assert "gpu-prod/argocd/apps/appproject.yaml" not in objects
+
+
+def test_one_project_admits_every_cluster_and_argo_cd_only_on_the_hub() -> None:
+    project = _objects(FLEET)["gpu-prod/argocd/fleet/appproject.yaml"]
+    destinations = {(d["server"], d["namespace"]) for d in project["spec"]["destinations"]}
+    assert {(HOMELAB, "llm"), (IN_CLUSTER, "llm"), (IN_CLUSTER, "argocd")} <= destinations
+    assert (HOMELAB, "argocd") not in destinations  # nothing of Argo CD's goes there
+    assert (HOMELAB, "nvidia-device-plugin") in destinations
+
+
+def test_the_applicationset_is_checked_against_argo_cds_real_crd() -> None:
+    appset = _objects(FLEET)["gpu-prod/argocd/fleet/applicationset.yaml"]
+    schemas = KubeSchemas("1.33")
+    assert list(schemas.violations(appset)) == []
+    # fields the CRD has that gitops-gen never writes are accepted...
+    ok = copy.deepcopy(appset)
+    ok["spec"]["strategy"] = {"type": "AllAtOnce"}
+    ok["spec"]["syncPolicy"] = {"preserveResourcesOnDeletion": True}
+    assert list(schemas.violations(ok)) == []
+    # ...and what the API server would refuse is found, however deep
+    for path, value in (
+        (("spec", "template", "spec", "sourcez"), {}),
+        (("spec", "generators", 0, "list", "elementz"), []),
+        (("spec", "goTemplate"), "yes"),
+    ):
+        bad = copy.deepcopy(appset)
+        *parents, last = path
+        target: Any = bad
+        for key in parents:
+            target = target[key]
+        target[last] = value
+        assert list(schemas.violations(bad)), path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "  hub: gpu-prod\n",
+            "  hub: elsewhere\n",
+            "gitops-gen.yaml:20: argocd.hub: hub 'elsewhere' is not a Kubernetes cluster of "
+            "this repo (clusters: gpu-prod, homelab)",
+        ),
+        (
+            f"    server: {HOMELAB}\n",
+            "",
+            "gitops-gen.yaml:11: clusters[1]: cluster 'homelab' needs its server: the hub "
+            "'gpu-prod' syncs it, and without one its objects would go to the hub itself",
+        ),
+        (
+            f"    server: {HOMELAB}\n",
+            f"    server: {IN_CLUSTER}\n",
+            "gitops-gen.yaml:13: clusters[1].server: cluster 'homelab' has the server of "
+            "cluster 'gpu-prod': one Argo CD would deploy both trees to the same cluster",
+        ),
+    ],
+)
+def test_a_hub_that_cannot_tell_its_clusters_apart_is_bad_input(
+    tmp_path: Path, cli: Callable[..., Result], old: str, new: str, message: str
+) -> None:
+    repo = copy_repo(FLEET, tmp_path / "repo", with_rendered=True)
+    edit(repo / "gitops-gen.yaml", old, new)
+    before = sorted(p.read_bytes() for p in (repo / "rendered").rglob("*.yaml"))
+    result = cli("render", cwd=repo)
+    assert result.code == 2, result
+    assert message in result.err
+    assert "Traceback" not in result.err
+    assert sorted(p.read_bytes() for p in (repo / "rendered").rglob("*.yaml")) == before
+
+
+def test_without_a_hub_each_cluster_keeps_its_own_root_and_project(tmp_path: Path) -> None:
+    repo = copy_repo(FLEET, tmp_path / "repo")
+    edit(repo / "gitops-gen.yaml", "  hub: gpu-prod\n", "")
+    objects = _objects(repo)
+    assert not any("/fleet/" in p for p in objects)
+    for cluster, server in (("gpu-prod", IN_CLUSTER), ("homelab", HOMELAB)):
+        root = objects[f"{cluster}/argocd/root.yaml"]
+        assert root["spec"]["destination"]["server"] == server
+        project = objects[f"{cluster}/argocd/apps/appproject.yaml"]
+        assert {d["server"] for d in project["spec"]["destinations"]} == {server}
+
+
+def test_a_project_must_admit_the_server_an_application_deploys_to(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    """The hub's project lists destinations per server: an Application for a cluster the
+    project does not name is refused by Argo CD, so check blocks it."""
+    repo = copy_repo(FLEET, tmp_path / "repo")
+    (repo / "manifests" / "homelab").mkdir(parents=True)
+    (repo / "manifests" / "homelab" / "extra.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\n"
+        "kind: Application\n"
+        "metadata: {name: homelab-extra, namespace: argocd}\n"
+        "spec:\n"
+        "  project: llm\n"
+        "  source: {repoURL: https://git.example.com/platform/llm-fleet.git,"
+        " targetRevision: main, path: rendered/homelab/lanes}\n"
+        "  destination: {server: https://elsewhere.example.com:6443, namespace: llm}\n"
+    )
+    assert cli("render", cwd=repo).code in (0, 10)
+    result = cli("check", "--format", "text", cwd=repo)
+    assert result.code == 20, result.out
+    assert (
+        "Application/argocd/homelab-extra: project does not allow destination namespace llm "
+        "on https://elsewhere.example.com:6443" in result.out
+    )
