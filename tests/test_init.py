@@ -28,7 +28,7 @@ def test_init_renders_and_check_names_what_to_fill_in(
     repo = tmp_path / "new"
     result = cli("init", str(repo), cwd=tmp_path)
     assert result.code == 0, result.err
-    assert "rendered 14 files (13 objects, schema-valid) into rendered/" in result.out
+    assert "rendered 13 files (13 objects, schema-valid) into rendered/" in result.out
     assert cli("render", "--check", cwd=repo).code == 0  # rendered at once
     check = cli("check", "--format", "json", cwd=repo)
     assert check.code == 20

@@ -61,7 +61,6 @@ def test_render_removes_files_of_removed_lanes_but_keeps_foreign_files(
     result = cli("render", cwd=example_rendered)
     assert result.code == 0, result.err
     assert not (out / "homelab/lanes/gpt-oss-agent").exists()
-    assert not (out / "homelab/values/gpt-oss-agent.yaml").exists()
     assert keep.read_text() == "hand-written notes\n"
     assert gitkeep.exists()
     assert cli("render", "--check", cwd=example_rendered).code == 0

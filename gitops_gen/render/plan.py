@@ -171,7 +171,8 @@ def _request_limit(
 
 
 def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
-    """The Helm-style values of one lane: the seed-002 contract, everything decided."""
+    """The planned values of one lane (seed 002's chart contract, everything decided): what
+    its templates lay out."""
     config = repo.config
     node = repo.nodes[lane.node]
     model = repo.models.get(lane.model) if lane.model else None
@@ -647,14 +648,13 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
             rule = plan_node_feature_rule(node, config)
             add(f"nodes/{node.name}.yaml", node.where("name"), rule, "nodefeaturerule.yaml.j2")
 
-    # Lanes: values, Deployment, Service.
+    # Lanes: Deployment, Service.
     lane_values: dict[str, dict[str, Any]] = {}
     for lane in lanes:
         values = plan_lane(lane, repo)
         values["security"] = _lane_security(lane, repo, security)
         lane_values[lane.name] = values
         origin = lane.where("name")
-        add(f"values/{lane.name}.yaml", origin, values_document(values), None)
         add(f"lanes/{lane.name}/deployment.yaml", origin, values, "lane-deployment.yaml.j2")
         add(f"lanes/{lane.name}/service.yaml", origin, _service(values), "service.yaml.j2")
         workflows = pinned_workflows(lane, repo)
@@ -1116,16 +1116,6 @@ def _lane_security(lane: Lane, repo: Repo, security: Mapping[str, Any]) -> Mappi
     if lane.gpus == 0 or not groups:
         return security
     return {**security, "pod": {**security["pod"], "supplementalGroups": groups}}
-
-
-def values_document(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The values file as written for review: the plan minus render-only details."""
-    render_only = ("security", "verify", "postStart", "readyCommand")
-    return {
-        k: v
-        for k, v in values.items()
-        if k not in render_only and not (k == "workflows" and v is None)
-    }
 
 
 PREFETCH_POLICY = "model-prefetch"
