@@ -125,7 +125,7 @@ def test_the_applicationset_is_checked_against_argo_cds_real_crd() -> None:
         ),
         (
             f"    server: {HOMELAB}\n",
-            f"    server: {IN_CLUSTER}\n",
+            f"    server: {IN_CLUSTER}/\n",
             "gitops-gen.yaml:13: clusters[1].server: cluster 'homelab' has the server of "
             "cluster 'gpu-prod': one Argo CD would deploy both trees to the same cluster",
         ),
