@@ -90,3 +90,60 @@ def test_the_generator_reaches_every_case() -> None:
         found = admitted(pod, nodes)
         sizes.add("none" if not found else "all" if len(found) == len(nodes) else "some")
     assert sizes == {"none", "some", "all"}
+
+
+NODE = Node(DOC, name="n1", cluster="c", labels={"zone": "a", "size": "12"})
+LABELS = {"zone": "a", "size": "12", "kubernetes.io/hostname": "n1"}
+MANY = [f"host-{i}" for i in range(500)]
+
+
+@pytest.mark.parametrize(
+    ("expression", "matches"),
+    [
+        ({"key": "zone", "operator": "In", "values": ["b", "a"]}, True),
+        ({"key": "zone", "operator": "In", "values": ["b"]}, False),
+        ({"key": "missing", "operator": "In", "values": ["a"]}, False),
+        ({"key": "kubernetes.io/hostname", "operator": "In", "values": [*MANY, "n1"]}, True),
+        ({"key": "kubernetes.io/hostname", "operator": "In", "values": MANY}, False),
+        ({"key": "zone", "operator": "NotIn", "values": ["b"]}, True),
+        ({"key": "zone", "operator": "NotIn", "values": ["a"]}, False),
+        ({"key": "missing", "operator": "NotIn", "values": ["a"]}, True),  # absent: not in
+        ({"key": "zone", "operator": "Exists"}, True),
+        ({"key": "missing", "operator": "Exists"}, False),
+        ({"key": "missing", "operator": "DoesNotExist"}, True),
+        ({"key": "zone", "operator": "DoesNotExist"}, False),
+        ({"key": "size", "operator": "Gt", "values": ["7"]}, True),
+        ({"key": "size", "operator": "Gt", "values": ["12"]}, False),
+        ({"key": "size", "operator": "Lt", "values": ["13"]}, True),
+        ({"key": "zone", "operator": "Gt", "values": ["1"]}, False),  # not a number
+        ({"key": "size", "operator": "Gt", "values": ["x"]}, False),
+        ({"key": "missing", "operator": "Lt", "values": ["9"]}, False),
+        ({"key": "zone", "operator": "Bogus", "values": ["a"]}, False),
+        ({"key": "zone", "operator": "In", "values": [1]}, False),  # "1" != "a"
+        ("not a mapping", False),
+    ],
+)
+def test_each_operator_means_what_kubernetes_says(expression: Any, matches: bool) -> None:
+    """The compiled affinity against the scheduler's meaning of each operator (the index
+    test above only compares two users of it)."""
+    from gitops_gen.render.scheduling import compile_terms
+
+    term = {"matchExpressions": [expression]}
+    assert compile_terms([term])(LABELS, NODE) is matches
+    # a term holds only if every expression does; the terms are alternatives
+    always = {"key": "zone", "operator": "Exists"}
+    assert compile_terms([{"matchExpressions": [expression, always]}])(LABELS, NODE) is matches
+    never = {"matchExpressions": [{"key": "missing", "operator": "Exists"}]}
+    assert compile_terms([never, term])(LABELS, NODE) is matches
+
+
+def test_fields_and_empty_terms() -> None:
+    from gitops_gen.render.scheduling import compile_terms
+
+    by_name = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}
+    assert compile_terms([by_name])(LABELS, NODE) is True
+    # matchFields look at the node's fields only, never at its labels
+    by_label = {"matchFields": [{"key": "zone", "operator": "In", "values": ["a"]}]}
+    assert compile_terms([by_label])(LABELS, NODE) is False
+    assert compile_terms([{}])(LABELS, NODE) is False  # an empty term matches nothing
+    assert compile_terms([])(LABELS, NODE) is False

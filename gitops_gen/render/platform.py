@@ -16,10 +16,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from typing import Any
 
-from gitops_gen.render.scheduling import term_matches, tolerates, toleration_dict, toleration_for
+from gitops_gen.render.scheduling import (
+    TermsMatcher,
+    compile_terms,
+    tolerates,
+    toleration_dict,
+    toleration_for,
+)
 from gitops_gen.specs.model import DevicePlugin, Node, RepoConfig
 
 # Tolerations the DaemonSet controller adds to every DaemonSet pod (node conditions).
@@ -153,6 +160,11 @@ class PodPlacement:
     adds_labels: Mapping[str, str]
     required: bool
 
+    @cached_property
+    def affinity(self) -> TermsMatcher:
+        """The required node affinity, compiled once for every node it is matched to."""
+        return compile_terms(self.required_terms)
+
 
 def placements(chart: ChartFacts, values: Mapping[str, Any]) -> tuple[PodPlacement, ...]:
     """The enabled DaemonSets of `chart` with `values` rendered over its defaults."""
@@ -211,9 +223,7 @@ def why_not(placement: PodPlacement, node: Node, labels: Mapping[str, str]) -> l
     if missing:
         shown = ", ".join(f"{k}={v}" for k, v in sorted(missing.items()))
         reasons.append(f"nodeSelector needs {shown}, which the node does not have")
-    if placement.required_terms and not any(
-        term_matches(t, labels, node) for t in placement.required_terms
-    ):
+    if placement.required_terms and not placement.affinity(labels, node):
         keys = sorted(
             {
                 str(e.get("key"))

@@ -8,7 +8,7 @@ on any such node. An autoscaler runs its target up to its maximum replicas.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from gitops_gen.specs.model import Node, RepoConfig, Taint, Toleration
@@ -97,6 +97,7 @@ def admitted(pod: Mapping[str, Any], nodes: Iterable[Node]) -> tuple[str, ...]:
     node_name = pod.get("nodeName")
     selector = pod.get("nodeSelector") or {}
     terms = required_terms(pod)
+    match = compile_terms(terms) if terms is not None else None
     found = []
     for node in nodes:
         labels = {**node.labels, "kubernetes.io/hostname": node.hostname}
@@ -104,7 +105,7 @@ def admitted(pod: Mapping[str, Any], nodes: Iterable[Node]) -> tuple[str, ...]:
             continue
         if isinstance(selector, dict) and not all(labels.get(k) == v for k, v in selector.items()):
             continue
-        if terms is not None and not any(term_matches(t, labels, node) for t in terms):
+        if match is not None and not match(labels, node):
             continue
         found.append(node.name)
     return tuple(found)
@@ -144,46 +145,75 @@ class NodeIndex:
                 found = set(self._by_label.get((key, value), ()))
                 chosen = found if chosen is None else chosen & found
         order = range(len(self.nodes)) if chosen is None else sorted(chosen)
+        match = compile_terms(terms) if terms is not None else None
         return tuple(
             self.nodes[i].name
             for i in order
             if all(self._labels[i].get(key) == value for key, value in odd)
-            and (
-                terms is None or any(term_matches(t, self._labels[i], self.nodes[i]) for t in terms)
-            )
+            and (match is None or match(self._labels[i], self.nodes[i]))
         )
 
 
-def term_matches(term: Any, labels: Mapping[str, str], node: Node) -> bool:
-    """One nodeSelectorTerm: all of its expressions hold (an empty term matches nothing)."""
+# A node affinity compiled once: (labels the scheduler sees, the node) -> it matches.
+TermsMatcher = Callable[[Mapping[str, str], Node], bool]
+
+
+def compile_terms(terms: Iterable[Any]) -> TermsMatcher:
+    """Required nodeSelectorTerms (any term, all of its expressions) as one predicate.
+    Each expression's values become a set here, once: a term such as `hostname In [every
+    GPU node]` is matched against every node, so a list per call would cost nodes^2."""
+    compiled = [_compile_term(t) for t in terms]
+    return lambda labels, node: any(match(labels, node) for match in compiled)
+
+
+def _compile_term(term: Any) -> TermsMatcher:
     if not isinstance(term, dict):
-        return False
-    expressions = [(e, labels) for e in term.get("matchExpressions") or []]
-    expressions += [(e, {"metadata.name": node.name}) for e in term.get("matchFields") or []]
-    return bool(expressions) and all(_holds(e, values) for e, values in expressions)
+        return lambda labels, node: False
+    checks = [(_compile_expression(e), False) for e in term.get("matchExpressions") or []]
+    checks += [(_compile_expression(e), True) for e in term.get("matchFields") or []]
+    if not checks:
+        return lambda labels, node: False
+
+    def match(labels: Mapping[str, str], node: Node) -> bool:
+        fields = {"metadata.name": node.name}
+        return all(holds(fields if is_field else labels) for holds, is_field in checks)
+
+    return match
 
 
-def _holds(expression: Any, labels: Mapping[str, str]) -> bool:
+def _compile_expression(expression: Any) -> Callable[[Mapping[str, str]], bool]:
     if not isinstance(expression, dict):
-        return False
-    key, operator = expression.get("key"), expression.get("operator")
-    values = [str(v) for v in expression.get("values") or []]
-    value = labels.get(str(key))
+        return lambda labels: False
+    key, operator = str(expression.get("key")), expression.get("operator")
+    raw = [str(v) for v in expression.get("values") or []]
+    values = frozenset(raw)
     if operator == "In":
-        return value in values
+        return lambda labels: labels.get(key) in values
     if operator == "NotIn":
-        return value not in values
+        return lambda labels: labels.get(key) not in values
     if operator == "Exists":
-        return value is not None
+        return lambda labels: labels.get(key) is not None
     if operator == "DoesNotExist":
-        return value is None
-    if operator in ("Gt", "Lt") and value is not None and values:
+        return lambda labels: labels.get(key) is None
+    if operator in ("Gt", "Lt") and raw:
         try:
-            left, right = int(value), int(values[0])
+            bound = int(raw[0])
         except ValueError:
-            return False
-        return left > right if operator == "Gt" else left < right
-    return False
+            return lambda labels: False
+        greater = operator == "Gt"
+
+        def compare(labels: Mapping[str, str]) -> bool:
+            value = labels.get(key)
+            if value is None:
+                return False
+            try:
+                number = int(value)
+            except ValueError:
+                return False
+            return number > bound if greater else number < bound
+
+        return compare
+    return lambda labels: False
 
 
 def agent_vendor(images: Iterable[str]) -> str | None:
