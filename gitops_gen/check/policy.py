@@ -95,6 +95,7 @@ class Gate(Spec):
     gpu: Mapping[str, Any] = field(default_factory=dict)
     model: Mapping[str, Any] = field(default_factory=dict)
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    env: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     device_plugin: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     setting: str | None = None
     effect: str = ""
@@ -321,6 +322,7 @@ def _gates(doc: SourceDoc | None) -> tuple[Gate, ...]:
             gpu=dict(g.get("gpu", {})),
             model=dict(g.get("model", {})),
             settings=dict(g.get("settings", {})),
+            env=dict(g.get("env", {})),
             device_plugin=dict(g.get("devicePlugin", {})),
             setting=g.get("setting"),
             effect=g["effect"],

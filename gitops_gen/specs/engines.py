@@ -144,9 +144,11 @@ def _vllm(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
 PYTHON_GET = "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)"
 
 # vLLM took its attention backend from VLLM_ATTENTION_BACKEND until the
-# --attention-backend flag replaced it (vllm-project/vllm#26315, merged in late November
-# 2025, after v0.11.2). From 0.13.0 the flag is certain and the variable deprecated (it
-# warns in 0.14.1 and is ignored by 0.26.0); before 0.13.0 the variable is certain.
+# --attention-backend flag replaced it (vllm-project/vllm#26315, merged 2025-12-05, after
+# v0.12.0 was cut: first in 0.13.0). The variable still works, deprecated, through 0.14.x
+# and was removed after 0.14.0 shipped (vllm#32812, merged 2026-01-22): the flag from
+# 0.13.0, the variable before it (the capability gate
+# vllm-attention-backend-variable-removed warns about a hand-set one from 0.15.0).
 ATTENTION_BACKEND_FLAG_FROM = "0.13.0"
 
 

@@ -218,6 +218,31 @@ CASES += [
 ]
 
 
+# A hand-set VLLM_ATTENTION_BACKEND instead of serve.attentionBackend: read until 0.14.x.
+HAND_SET_BACKEND = (
+    replace(TP2, "  attentionBackend: flash_attn\n", ""),
+    replace(TP2, "shmSize: 16Gi\n", "shmSize: 16Gi\nenv:\n  VLLM_ATTENTION_BACKEND: FLASH_ATTN\n"),
+)
+CASES += [
+    Case(
+        "attention-backend-variable-on-0.15-is-ignored",
+        repo="h100x2-tp2",
+        edits=(*HAND_SET_BACKEND, *_vllm("0.15.0")),
+        expect=(expect("warn", TP2, "VLLM_ATTENTION_BACKEND: FLASH_ATTN"),),
+    ),
+    Case(
+        "attention-backend-variable-on-0.14.1-is-still-read",
+        repo="h100x2-tp2",
+        edits=(*HAND_SET_BACKEND, *_vllm("0.14.1")),
+    ),
+    Case(
+        "attention-backend-setting-on-0.15-is-the-flag",
+        repo="h100x2-tp2",
+        edits=_vllm("0.15.0"),
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_rule(case: Case, tmp_path: Path) -> None:
     assert_case(RULE, case, tmp_path)

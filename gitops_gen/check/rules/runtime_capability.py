@@ -127,6 +127,8 @@ def _lane_gate(ctx: CheckContext, gate: Gate, lane: Lane) -> str | None:
     values = _settings(lane)
     if not all(_condition(values.get(k), c) for k, c in gate.settings.items()):
         return None
+    if not all(_condition(lane.env.get(k), c) for k, c in gate.env.items()):
+        return None
     version = engine_version(lane)
     note = ""
     if gate.engine_version is not None:
@@ -167,6 +169,9 @@ def _lane_where(gate: Gate, lane: Lane) -> Location:
     key = next(iter(gate.settings), None)
     if key and key in lane.serve:
         return lane.where("serve", key)
+    variable = next(iter(gate.env), None)
+    if variable and variable in lane.env:
+        return lane.where("env", variable)
     if gate.model:
         return lane.where("model")
     if gate.engine_version is not None or {"driverVersion", "cudaVersion"} & set(gate.gpu):
