@@ -788,16 +788,24 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
             plan_app_project(repo, cluster, server, vendors),
             "appproject.yaml.j2",
         )
-    root = _application(
-        k8s_name(cluster, "root"),
+    root = _root_application(repo, k8s_name(cluster, "root"), f"{base}/argocd/apps", server)
+    add("argocd/root.yaml", config_at("argocd"), root, "application.yaml.j2")
+    return files
+
+
+def _root_application(repo: Repo, name: str, folder: str, server: str) -> dict[str, Any]:
+    """An app of apps: the one Application applied by hand, syncing a folder of Argo CD
+    objects into Argo CD's own namespace."""
+    argocd = repo.config.argocd
+    assert argocd is not None
+    return _application(
+        name,
         repo=repo,
         wave=0,
-        source=_dir_source(repo, f"{base}/argocd/apps"),
+        source=_dir_source(repo, folder),
         namespace=argocd.namespace,
         server=server,
     )
-    add("argocd/root.yaml", config_at("argocd"), root, "application.yaml.j2")
-    return files
 
 
 def plan_fleet(repo: Repo, hub_server: str) -> list[tuple[str, Location, dict[str, Any], str]]:
@@ -856,14 +864,7 @@ def plan_fleet(repo: Repo, hub_server: str) -> list[tuple[str, Location, dict[st
                 "appproject.yaml.j2",
             )
         )
-    root = _application(
-        k8s_name(hub, "fleet"),
-        repo=repo,
-        wave=0,
-        source=_dir_source(repo, f"{hub}/argocd/fleet"),
-        namespace=argocd.namespace,
-        server=hub_server,
-    )
+    root = _root_application(repo, k8s_name(hub, "fleet"), f"{hub}/argocd/fleet", hub_server)
     fleet.append(("argocd/root.yaml", where, root, "application.yaml.j2"))
     return fleet
 
