@@ -61,6 +61,33 @@ CASES = [
 ]
 
 
+FLEET_URL = "https://git.example.com/platform/llm-fleet.git"
+
+
+def fleet_app(cluster: str) -> dict[str, str]:
+    """A hand-written Application in the fleet example's manifests/<cluster>/."""
+    return {
+        "file": f"manifests/{cluster}/app.yaml",
+        "write": "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata: {name: extra, namespace: argocd}\nspec:\n  project: llm\n"
+        "  destination: {server: https://kubernetes.default.svc, namespace: llm}\n"
+        f"  source: {{repoURL: {FLEET_URL}, path: rendered/{cluster}/lanes, "
+        "targetRevision: main}\n",
+    }
+
+
+CASES += [
+    Case("an-application-on-the-hub", repo="fleet-hub", edits=(fleet_app("gpu-prod"),)),
+    Case(
+        # Only the hub runs Argo CD: in the homelab cluster nothing would read it.
+        "an-application-for-a-cluster-the-hub-syncs",
+        repo="fleet-hub",
+        edits=(fleet_app("homelab"),),
+        expect=(expect("block", "manifests/homelab/app.yaml", "kind: Application"),),
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_unchecked_application(case: Case, tmp_path: Path) -> None:
     assert_case(RULE, case, tmp_path)

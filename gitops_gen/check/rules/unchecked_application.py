@@ -4,7 +4,9 @@ An Application (or ApplicationSet) in manifests/ makes Argo CD deploy whatever i
 holds: a Helm chart from elsewhere (an Ollama chart with `gpu.enabled`), or a folder of
 this repo gitops-gen does not read. Its GPU pods would take a lane's card with no rule
 counting them, their images unpinned, their placement unchecked. Only sources gitops-gen
-itself reads pass: this repo's rendered path and manifests folder.
+itself reads pass: this repo's rendered path and manifests folder. With `argocd.hub`,
+only the hub runs Argo CD: an Argo CD object written for another cluster would sit there
+with nothing acting on it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from gitops_gen.check.inventory import as_list, as_map, get
 from gitops_gen.render.scheduling import device_plugin_of
 
 ID = "unchecked-application"
+ARGO_CD_KINDS = ("Application", "ApplicationSet", "AppProject")
 SEVERITY = Severity.BLOCK
 REMEDIATION = (
     "Render what the Application would deploy into manifests/ (for a chart, "
     "'helm template' output), where every rule checks it; or deploy it from outside this "
-    "repo's Argo CD tree."
+    "repo's Argo CD tree. With argocd.hub, Argo CD objects go in the hub's manifests folder."
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = False
@@ -42,7 +45,19 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         *(posixpath.join(repo_dir, m.directory) for m in ctx.repo.manifests),
     }
     for obj in ctx.inventory.objects:
-        if obj.doc is None or obj.kind not in ("Application", "ApplicationSet"):
+        if obj.doc is None or obj.kind not in ARGO_CD_KINDS:
+            continue
+        if argocd.hub is not None and obj.cluster != argocd.hub:
+            # manifests/<cluster>/ syncs to that cluster; only the hub runs Argo CD.
+            yield Hit(
+                f"{obj.kind} {obj.name} would be created in cluster {obj.cluster}, where no "
+                f"Argo CD runs (argocd.hub is {argocd.hub}): nothing would act on it; put it "
+                f"in manifests/{argocd.hub}/",
+                obj.where("kind"),
+                obj.ident,
+            )
+            continue
+        if obj.kind == "AppProject":
             continue
         if device_plugin_of(obj.data, ctx.repo.config) is not None:
             continue  # a device plugin's chart: single-device-plugin and platform-placement
