@@ -40,8 +40,6 @@ from gitops_gen.specs.source import format_path
 
 # Kinds Kubernetes itself does not define; gitops-gen ships their schemas.
 _OWN_SCHEMAS = {
-    ("argoproj.io/v1alpha1", "Application"): "application-argoproj-v1alpha1.json",
-    ("argoproj.io/v1alpha1", "AppProject"): "appproject-argoproj-v1alpha1.json",
     # An autoscaler the inventory counts at its maximum (inventory._AUTOSCALERS).
     ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject-keda-v1alpha1.json",
 }
@@ -54,7 +52,10 @@ _CRD_SCHEMAS = {
     ("monitoring.coreos.com/v1", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml",
     # Node Feature Discovery 0.17.3, the version the NVIDIA device plugin chart bundles.
     ("nfd.k8s-sigs.io/v1alpha1", "NodeFeatureRule"): "nfd-api-crds.yaml",
-    # Argo CD 3.5.1: the ApplicationSet a hub renders (argocd.hub).
+    # Argo CD 3.5.1: its Applications and AppProjects (rendered and hand-written), and
+    # the ApplicationSet a hub renders (argocd.hub).
+    ("argoproj.io/v1alpha1", "Application"): "argoproj.io_applications.yaml",
+    ("argoproj.io/v1alpha1", "AppProject"): "argoproj.io_appprojects.yaml",
     ("argoproj.io/v1alpha1", "ApplicationSet"): "argoproj.io_applicationsets.yaml",
 }
 

@@ -9,6 +9,20 @@ from tests.rules.cases import SIDECAR, expect, sidecar
 from tests.rules.harness import Case, assert_case
 
 RULE = "kubernetes-schema"
+
+
+def argo_app(extra: str) -> dict[str, str]:
+    """A hand-written Application of the rendered lanes, with `extra` lines in its spec."""
+    return {
+        "file": "manifests/app.yaml",
+        "write": "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata: {name: extra, namespace: argocd}\nspec:\n  project: default\n"
+        "  destination: {server: https://kubernetes.default.svc, namespace: vllm}\n"
+        "  source: {repoURL: https://git.example.com/homelab/gpu-gitops.git, "
+        "path: rendered/homelab/lanes, targetRevision: main}\n" + extra,
+    }
+
+
 CASES = [
     Case("every-object-valid", edits=(sidecar(),)),
     Case(
@@ -80,6 +94,23 @@ CASES = [
         "toleration-operator-not-an-enum-value",
         edits=(sidecar(("operator: Equal", "operator: Matches")),),
         expect=(expect("block", SIDECAR, "operator: Matches"),),
+    ),
+    # Argo CD objects are checked against Argo CD's own CRDs (3.5.1): every field it
+    # defines is accepted, a misspelt one is not.
+    Case(
+        "handwritten-application-with-argo-cd-fields",
+        edits=(
+            argo_app(
+                "  ignoreDifferences:\n    - {group: apps, kind: Deployment, "
+                "jsonPointers: [/spec/replicas]}\n  revisionHistoryLimit: 5\n"
+                "  info: [{name: owner, value: platform}]\n"
+            ),
+        ),
+    ),
+    Case(
+        "handwritten-application-with-a-typo",
+        edits=(argo_app("  syncPolicy: {automated: {prune: true, selfheal: true}}\n"),),
+        expect=(expect("block", "manifests/app.yaml", "syncPolicy:"),),
     ),
     Case(
         "every-quantity-form-is-valid",
