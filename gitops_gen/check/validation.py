@@ -38,12 +38,6 @@ from gitops_gen.specs.model import Repo
 from gitops_gen.specs.quantity import QUANTITY_HINT, quantity_format
 from gitops_gen.specs.source import format_path
 
-# Kinds Kubernetes itself does not define; gitops-gen ships their schemas.
-_OWN_SCHEMAS = {
-    # An autoscaler the inventory counts at its maximum (inventory._AUTOSCALERS).
-    ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject-keda-v1alpha1.json",
-}
-
 # Kinds whose real CustomResourceDefinition gitops-gen ships (schemas/crds/NOTICE): the
 # prometheus-operator version its monitors and rules are checked against.
 PROMETHEUS_OPERATOR = "0.93.0"
@@ -57,6 +51,8 @@ _CRD_SCHEMAS = {
     ("argoproj.io/v1alpha1", "Application"): "argoproj.io_applications.yaml",
     ("argoproj.io/v1alpha1", "AppProject"): "argoproj.io_appprojects.yaml",
     ("argoproj.io/v1alpha1", "ApplicationSet"): "argoproj.io_applicationsets.yaml",
+    # KEDA 2.20.2: an autoscaler the inventory counts at its maximum (_AUTOSCALERS there).
+    ("keda.sh/v1alpha1", "ScaledObject"): "keda.sh_scaledobjects.yaml",
 }
 
 FORMATS: Mapping[str, Predicate] = {"quantity": quantity_format}
@@ -177,7 +173,7 @@ def _schema_version(desired: str) -> str:
 @dataclass
 class _Kind:
     schema: Mapping[str, Any]
-    own: bool  # gitops-gen's schema (self-contained) or Kubernetes' (refs to definitions)
+    own: bool  # a shipped CRD's schema (self-contained) or Kubernetes' (refs to definitions)
     fast: Predicate | None
     explain: Any = None  # the jsonschema validator, built only to explain a failure
 
@@ -223,15 +219,9 @@ class KubeSchemas:
         if key in self._kinds:
             return self._kinds[key]
         found: _Kind | None
-        own = _OWN_SCHEMAS.get(key)
         crd = _CRD_SCHEMAS.get(key)
         if crd is not None:
             schema = crd_schema(crd, api_version.rpartition("/")[2], kind)
-            found = _Kind(schema, True, _try_compile(lambda: compile_local(schema, FORMATS)))
-        elif own is not None:
-            schema = json.loads(
-                resources.files("gitops_gen").joinpath("schemas", "k8s", own).read_text("utf-8")
-            )
             found = _Kind(schema, True, _try_compile(lambda: compile_local(schema, FORMATS)))
         else:
             compiler = self._setup()

@@ -11,6 +11,18 @@ from tests.rules.harness import Case, assert_case
 RULE = "kubernetes-schema"
 
 
+def scaled_object(extra: str) -> dict[str, str]:
+    """A hand-written KEDA ScaledObject of the sidecar, with `extra` lines in its spec."""
+    return {
+        "file": "manifests/scaler.yaml",
+        "write": "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\n"
+        "metadata: {name: sidecar-gpu, namespace: vllm}\nspec:\n"
+        "  scaleTargetRef: {name: sidecar-gpu}\n"
+        "  triggers:\n    - {type: cron, metadata: {timezone: UTC, start: 0 8 * * *, "
+        'end: 0 18 * * *, desiredReplicas: "1"}}\n' + extra,
+    }
+
+
 def argo_app(extra: str) -> dict[str, str]:
     """A hand-written Application of the rendered lanes, with `extra` lines in its spec."""
     return {
@@ -111,6 +123,18 @@ CASES = [
         "handwritten-application-with-a-typo",
         edits=(argo_app("  syncPolicy: {automated: {prune: true, selfheal: true}}\n"),),
         expect=(expect("block", "manifests/app.yaml", "syncPolicy:"),),
+    ),
+    # A KEDA ScaledObject against KEDA 2.20.2's CRD.
+    Case(
+        "handwritten-scaledobject-with-keda-fields",
+        edits=(
+            scaled_object("  fallback: {failureThreshold: 3, replicas: 0}\n  maxReplicaCount: 1\n"),
+        ),
+    ),
+    Case(
+        "handwritten-scaledobject-with-a-typo",
+        edits=(scaled_object("  maxReplicas: 1\n"),),
+        expect=(expect("block", "manifests/scaler.yaml", "spec:"),),
     ),
     Case(
         "every-quantity-form-is-valid",
