@@ -180,3 +180,47 @@ def test_a_project_must_admit_the_server_an_application_deploys_to(
         "Application/argocd/homelab-extra: project does not allow destination namespace llm "
         "on https://elsewhere.example.com:6443" in result.out
     )
+
+
+def _appset(project: str, server: str) -> str:
+    return (
+        "apiVersion: argoproj.io/v1alpha1\n"
+        "kind: ApplicationSet\n"
+        "metadata: {name: extra, namespace: argocd}\n"
+        "spec:\n"
+        "  goTemplate: true\n"
+        "  generators: [{list: {elements: [{lane: a}]}}]\n"
+        "  template:\n"
+        "    metadata: {name: 'extra-{{.lane}}'}\n"
+        "    spec:\n"
+        f"      project: {project}\n"
+        "      source: {repoURL: https://git.example.com/platform/llm-fleet.git,"
+        " targetRevision: main, path: rendered/gpu-prod/lanes}\n"
+        f"      destination: {{server: '{server}', namespace: llm}}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("project", "server", "finding"),
+    [
+        ("llm", IN_CLUSTER, None),
+        ("missing", IN_CLUSTER, "uses Argo CD project 'missing', which nothing creates"),
+        ("llm", "https://elsewhere.example.com", "project does not allow destination namespace"),
+        ("missing", "{{.server}}", None),  # filled in per Application: not checked here
+    ],
+)
+def test_an_applicationset_template_needs_its_project_too(
+    tmp_path: Path, cli: Callable[..., Result], project: str, server: str, finding: str | None
+) -> None:
+    repo = copy_repo(FLEET, tmp_path / "repo")
+    (repo / "manifests" / "gpu-prod").mkdir(parents=True)
+    (repo / "manifests" / "gpu-prod" / "appset.yaml").write_text(_appset(project, server))
+    assert cli("render", cwd=repo).code in (0, 10)
+    result = cli("check", "--format", "text", cwd=repo)
+    placement = [line for line in result.out.splitlines() if "platform-placement" in line]
+    if finding is None:
+        assert placement == [], result.out
+    else:
+        assert result.code == 20, result.out
+        (line,) = placement
+        assert "ApplicationSet/argocd/extra" in line and finding in line

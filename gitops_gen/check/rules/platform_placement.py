@@ -21,7 +21,7 @@ from typing import Any
 
 from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import KUBERNETES_ONLY, Hit, Severity
-from gitops_gen.check.inventory import get
+from gitops_gen.check.inventory import as_map, get
 from gitops_gen.render.platform import (
     CONFIG_LABEL,
     chart_facts,
@@ -199,12 +199,16 @@ def _projects(ctx: CheckContext, clusters: set[str], argocd_at: str) -> Iterator
     CD syncs them (`argocd_at`), and the project admits its source and destination."""
     objects = ctx.inventory.objects
     projects = {o.name: o for o in objects if o.kind == "AppProject" and o.cluster == argocd_at}
-    for app in (o for o in objects if o.kind == "Application" and o.cluster in clusters):
-        spec = app.data.get("spec") or {}
-        if not isinstance(spec, dict):
+    for app in objects:
+        if app.cluster not in clusters or app.kind not in ("Application", "ApplicationSet"):
+            continue
+        # An ApplicationSet's Applications are its template: checked unless templated.
+        at: tuple[str, ...] = ("spec",) if app.kind == "Application" else _TEMPLATE_SPEC
+        spec = get(app.data, at, {})
+        if not isinstance(spec, dict) or (app.kind == "ApplicationSet" and _templated(spec)):
             continue
         name = str(spec.get("project") or "default")
-        where = app.where("spec", "project")
+        where = app.where(*at, "project")
         if app.doc is None:
             where = ctx.repo.config.where("argocd", "project")
         if name == "default":
@@ -220,6 +224,17 @@ def _projects(ctx: CheckContext, clusters: set[str], argocd_at: str) -> Iterator
             )
             continue
         yield from _admits(project.data.get("spec") or {}, app, spec, where)
+
+
+_TEMPLATE_SPEC = ("spec", "template", "spec")
+
+
+def _templated(spec: Mapping[str, Any]) -> bool:
+    """The project, repo or destination is filled in per generated Application."""
+    source = as_map(spec.get("source"))
+    destination = as_map(spec.get("destination"))
+    values = [spec.get("project"), source.get("repoURL"), *destination.values()]
+    return any("{{" in str(v) for v in values if v is not None)
 
 
 def _admits(project: Any, app: Any, spec: Mapping[str, Any], where: Any) -> Iterator[Hit]:
