@@ -224,3 +224,56 @@ def test_an_applicationset_template_needs_its_project_too(
         assert result.code == 20, result.out
         (line,) = placement
         assert "ApplicationSet/argocd/extra" in line and finding in line
+
+
+FLEET_REPO = "https://git.example.com/platform/llm-fleet.git"
+
+
+@pytest.mark.parametrize(
+    ("source_repos", "sources", "refused"),
+    [
+        ('["https://git.example.com/*"]', [FLEET_REPO], None),  # a glob admits it
+        ('["*", "!https://git.example.com/*"]', [FLEET_REPO], FLEET_REPO),  # denied
+        (f'["{FLEET_REPO}"]', [FLEET_REPO, "https://charts.example.com"], "https://charts"),
+        (
+            f'["{FLEET_REPO}", "https://charts.example.com"]',
+            [FLEET_REPO, "https://charts.example.com"],
+            None,
+        ),
+    ],
+)
+def test_project_source_repos_are_globs_and_every_source_counts(
+    tmp_path: Path,
+    cli: Callable[..., Result],
+    source_repos: str,
+    sources: list[str],
+    refused: str | None,
+) -> None:
+    """Argo CD's sourceRepos are glob patterns (`!` denies), and a multi-source
+    Application needs every one of its repos admitted."""
+    repo = copy_repo(FLEET, tmp_path / "repo")
+    folder = repo / "manifests" / "gpu-prod"
+    folder.mkdir(parents=True)
+    (folder / "project.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\n"
+        "metadata: {name: team, namespace: argocd}\n"
+        f"spec:\n  sourceRepos: {source_repos}\n"
+        "  destinations: [{server: 'https://*', namespace: 'l*'}]\n"
+    )
+    listed = "".join(
+        f"    - {{repoURL: '{url}', targetRevision: main, path: rendered/gpu-prod/lanes}}\n"
+        for url in sources
+    )
+    (folder / "app.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata: {name: team-app, namespace: argocd}\nspec:\n  project: team\n"
+        f"  destination: {{server: '{IN_CLUSTER}', namespace: llm}}\n  sources:\n{listed}"
+    )
+    assert cli("render", cwd=repo).code in (0, 10)
+    result = cli("check", "--format", "text", cwd=repo)
+    placement = [line for line in result.out.splitlines() if "platform-placement" in line]
+    if refused is None:
+        assert placement == [], result.out
+    else:
+        (line,) = placement
+        assert f"project does not allow source repo {refused}" in line

@@ -17,6 +17,7 @@ selector would silently lose it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from gitops_gen.check.engine import CheckContext
@@ -241,14 +242,14 @@ def _admits(project: Any, app: Any, spec: Mapping[str, Any], where: Any) -> Iter
     if not isinstance(project, dict):
         return
     repos = [str(r) for r in project.get("sourceRepos") or []]
-    source = spec.get("source") or {}
-    repo_url = str(source.get("repoURL", "")) if isinstance(source, dict) else ""
-    if repo_url and "*" not in repos and repo_url not in repos:
-        yield Hit(
-            f"{app.ident}: project does not allow source repo {repo_url}",
-            where,
-            app.ident,
-        )
+    sources = [as_map(spec.get("source")), *map(as_map, spec.get("sources") or [])]
+    for repo_url in dict.fromkeys(str(s.get("repoURL", "")) for s in sources):
+        if repo_url and not _repo_permitted(repos, repo_url):
+            yield Hit(
+                f"{app.ident}: project does not allow source repo {repo_url}",
+                where,
+                app.ident,
+            )
     destination = spec.get("destination") or {}
     destination = destination if isinstance(destination, dict) else {}
     namespace = str(destination.get("namespace", ""))
@@ -263,8 +264,16 @@ def _admits(project: Any, app: Any, spec: Mapping[str, Any], where: Any) -> Iter
         )
 
 
+def _repo_permitted(patterns: list[str], repo_url: str) -> bool:
+    """Argo CD's sourceRepos: glob patterns, and `!pattern` denies what it matches."""
+    if any(p.startswith("!") and fnmatchcase(repo_url, p[1:]) for p in patterns):
+        return False
+    return any(not p.startswith("!") and fnmatchcase(repo_url, p) for p in patterns)
+
+
 def _admitted(allowed: Mapping[str, Any], server: str, namespace: str) -> bool:
-    """An AppProject destination admits this one (`*` and a missing server admit any)."""
+    """An AppProject destination admits this one: namespace and server are globs (`*`),
+    and one naming no server (a cluster `name` instead) is not held against it."""
     ns = str(allowed.get("namespace", ""))
     at = str(allowed.get("server", "*") or "*")
-    return ns in ("*", namespace) and (at == "*" or not server or at == server)
+    return fnmatchcase(namespace, ns) and (not server or fnmatchcase(server, at))
