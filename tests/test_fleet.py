@@ -277,3 +277,64 @@ def test_project_source_repos_are_globs_and_every_source_counts(
     else:
         (line,) = placement
         assert f"project does not allow source repo {refused}" in line
+
+
+def test_diff_keeps_clusters_apart(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    """Both clusters have a Deployment/llm/litellm: a change to one cluster's gateway
+    must show, named by its cluster (it used to match the other cluster's unchanged one)."""
+    from tests.rules.harness import git_commit
+
+    repo = copy_repo(FLEET, tmp_path / "repo", with_rendered=True)
+    git_commit(repo, "base")
+    edit(
+        repo / "lanes/mistral-small-24b-tp2.yaml",
+        "aliases: [chat, chat-small]",
+        "aliases: [chat, chat-small, big]",
+    )
+    assert cli("render", cwd=repo).code == 0
+    result = cli("diff", "--base", "HEAD", cwd=repo)
+    assert result.out.splitlines()[:1] == [
+        "gitops-gen diff: 2 changed, 0 added, 0 removed against HEAD"
+    ], result.out
+    assert "~ gpu-prod: Deployment/llm/litellm" in result.out
+    assert "~ gpu-prod: ConfigMap/llm/litellm-config" in result.out
+    assert "homelab:" not in result.out
+
+
+@pytest.mark.parametrize("name", ["homelab-lanes", "homelab-root", "gpu-prod-root"])
+def test_on_a_hub_argo_cd_names_are_one_namespace_for_every_cluster(
+    tmp_path: Path, cli: Callable[..., Result], name: str
+) -> None:
+    """All clusters' Applications, and the roots the ApplicationSet generates, live in the
+    hub's Argo CD: a hand-written one of the same name would fight them."""
+    repo = copy_repo(FLEET, tmp_path / "repo")
+    (repo / "manifests" / "gpu-prod").mkdir(parents=True)
+    (repo / "manifests" / "gpu-prod" / "dup.yaml").write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        f"metadata: {{name: {name}, namespace: argocd}}\nspec:\n  project: llm\n"
+        f"  destination: {{server: '{IN_CLUSTER}', namespace: llm}}\n"
+        f"  source: {{repoURL: '{FLEET_REPO}', targetRevision: main, path: rendered/gpu-prod/lanes}}\n"
+    )
+    result = cli("render", cwd=repo)
+    assert result.code == 2, result
+    assert (
+        f"manifests/gpu-prod/dup.yaml:1: metadata.name: Application/argocd/{name} is also"
+        in result.err
+    )
+    assert not (repo / "rendered").exists()
+
+
+def test_a_server_is_written_as_argo_cd_stores_it(tmp_path: Path) -> None:
+    """Argo CD keeps a cluster's server without a trailing slash and looks destinations up
+    exactly: one written with a slash would never be found."""
+    repo = copy_repo(FLEET, tmp_path / "repo")
+    edit(repo / "gitops-gen.yaml", f"server: {HOMELAB}\n", f"server: {HOMELAB}/\n")
+    objects = _objects(repo)
+    servers = {
+        objects[p]["spec"]["destination"]["server"]
+        for p in objects
+        if p.startswith("homelab/argocd/apps/")
+    }
+    assert servers == {HOMELAB}
+    project = objects["gpu-prod/argocd/fleet/appproject.yaml"]
+    assert HOMELAB + "/" not in {d["server"] for d in project["spec"]["destinations"]}

@@ -136,3 +136,18 @@ def test_markdown_never_shows_a_secret(tmp_path: Path, cli: Callable[..., Result
         assert "hf_" not in result.out + result.err, fmt
     markdown = cli("diff", "--base", "HEAD", "--format", "markdown", cwd=repo).out
     assert "[--ctx-size]" in markdown
+
+
+def test_objects_of_different_clusters_never_match() -> None:
+    a, b = _deployment(["--ctx-size", "1"]), _deployment(["--ctx-size", "2"])
+    # one cluster: no cluster in the names
+    (change,) = diff_objects([("c1", a)], [("c1", b)]).changes
+    assert change.ident == "Deployment/vllm/fast" and change.status == "changed"
+    # the same name in another cluster is another object
+    changes = diff_objects([("c1", a), ("c2", a)], [("c1", a), ("c2", b)]).changes
+    assert [(c.ident, c.status) for c in changes] == [("c2: Deployment/vllm/fast", "changed")]
+    moved = diff_objects([("c1", a)], [("c2", a)]).changes
+    assert [(c.ident, c.status) for c in moved] == [
+        ("c1: Deployment/vllm/fast", "removed"),
+        ("c2: Deployment/vllm/fast", "added"),
+    ]

@@ -1,6 +1,7 @@
 """Compare two sets of Kubernetes objects as Argo CD would apply them.
 
-Objects match by identity (apiVersion, kind, namespace, name); a change is a list of
+Objects match by identity (cluster, apiVersion, kind, namespace, name: the cluster is
+named only when the objects span several); a change is a list of
 field paths with old and new values. Key order and formatting never show, since the
 data is compared, not the text. Secret data is masked.
 """
@@ -12,7 +13,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-Identity = tuple[str, str, str, str]
+Identity = tuple[str, str, str, str, str]
+# An object with the cluster (or compose host) it is deployed to; a bare object has none.
+Placed = tuple[str, Mapping[str, Any]]
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "(absent)"})()
 SECRET_KINDS = {"Secret"}
 SECRET_SHOWN = "(secret, not shown)"
@@ -22,9 +25,10 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 ITEM_KEYS = ("name", "model_name", "alias")
 
 
-def identity(obj: Mapping[str, Any]) -> Identity:
+def identity(obj: Mapping[str, Any], cluster: str = "") -> Identity:
     meta = obj.get("metadata") or {}
     return (
+        cluster,
         str(obj.get("apiVersion", "")),
         str(obj.get("kind", "")),
         str(meta.get("namespace") or ""),
@@ -33,8 +37,9 @@ def identity(obj: Mapping[str, Any]) -> Identity:
 
 
 def ident_text(key: Identity) -> str:
-    _api, kind, namespace, name = key
-    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+    cluster, _api, kind, namespace, name = key
+    text = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+    return f"{cluster}: {text}" if cluster else text
 
 
 @dataclass(frozen=True)
@@ -218,6 +223,14 @@ def flatten(objects: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]
             yield obj
 
 
+def _placed(objects: Iterable[Mapping[str, Any] | Placed]) -> list[Placed]:
+    placed: list[Placed] = []
+    for item in objects:
+        cluster, obj = item if isinstance(item, tuple) else ("", item)
+        placed += [(cluster, o) for o in flatten([obj])]
+    return placed
+
+
 _JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=True).encode
 
 
@@ -232,9 +245,15 @@ def _identical(old: Any, new: Any) -> bool:
         return False
 
 
-def diff_objects(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]) -> ObjectDiff:
-    before = {identity(o): o for o in flatten(old)}
-    after = {identity(o): o for o in flatten(new)}
+def diff_objects(
+    old: Iterable[Mapping[str, Any] | Placed], new: Iterable[Mapping[str, Any] | Placed]
+) -> ObjectDiff:
+    """The changes from `old` to `new`. Objects of different clusters never match each
+    other; with more than one cluster, each change names its cluster."""
+    old_placed, new_placed = _placed(old), _placed(new)
+    many = len({c for c, _ in old_placed + new_placed}) > 1
+    before = {identity(o, c if many else ""): o for c, o in old_placed}
+    after = {identity(o, c if many else ""): o for c, o in new_placed}
     changes = []
     for key in sorted(before.keys() | after.keys()):
         if key not in after:
@@ -242,7 +261,7 @@ def diff_objects(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, An
         elif key not in before:
             changes.append(ObjectChange(key, "added", new=_masked(after[key])))
         elif not _identical(before[key], after[key]):
-            secret = key[1] in SECRET_KINDS
+            secret = key[2] in SECRET_KINDS
             fields = tuple(field_changes(before[key], after[key]))
             if secret:
                 fields = tuple(

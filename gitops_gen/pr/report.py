@@ -19,7 +19,7 @@ from typing import Any
 from gitops_gen.check.policy import Policy
 from gitops_gen.check.weakening import Weakening, weakenings
 from gitops_gen.fit import fit_lane
-from gitops_gen.pr.objdiff import MISSING, ObjectChange, ObjectDiff, diff_objects
+from gitops_gen.pr.objdiff import MISSING, ObjectChange, ObjectDiff, Placed, diff_objects
 from gitops_gen.render import Build
 from gitops_gen.render.compose import GATEWAY_CONFIG
 from gitops_gen.render.emitter import dump_yaml
@@ -147,11 +147,12 @@ def _platform(before: Repo, after: Repo) -> list[str]:
     return lines
 
 
-def deployed_objects(build: Build) -> list[Any]:
-    """Everything Argo CD syncs: the rendered objects and the hand-written manifests; and
-    what docker compose runs on each compose host, service by service."""
-    objects = [o.data for o in build.tree.objects] + [m.data for m in build.repo.manifests]
-    return objects + compose_objects(build)
+def deployed_objects(build: Build) -> list[Placed]:
+    """Everything Argo CD syncs, with its cluster: the rendered objects and the hand-written
+    manifests; and what docker compose runs on each compose host, service by service."""
+    objects: list[Placed] = [(o.path.split("/", 1)[0], o.data) for o in build.tree.objects]
+    objects += [(m.cluster, m.data) for m in build.repo.manifests]
+    return objects + [(str(o["metadata"]["namespace"]), o) for o in compose_objects(build)]
 
 
 # A compose service has no apiVersion or kind; these name it in the diff.

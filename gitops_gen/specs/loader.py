@@ -435,7 +435,7 @@ def _check_hub(config: RepoConfig, hub: str, report: Callable[[KeyPath, str], No
                 f"without one its objects would go to the hub itself ({IN_CLUSTER})",
             )
             continue
-        address = cluster.server.rstrip("/")  # the same API server either way
+        address = cluster.server
         other = servers.get(address)
         if other is not None:
             report(
@@ -650,7 +650,9 @@ def _config(doc: SourceDoc) -> RepoConfig:
             Cluster(
                 c["name"],
                 c.get("kubernetesVersion", ""),
-                c.get("server", IN_CLUSTER),
+                # Argo CD stores a cluster's server without a trailing slash, and looks
+                # a destination up exactly as written.
+                c.get("server", IN_CLUSTER).rstrip("/"),
                 target=c.get("target", KUBERNETES),
                 publish_address=c.get("publishAddress", "127.0.0.1"),
                 compose_file=c.get("composeFile"),
