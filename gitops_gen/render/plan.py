@@ -553,14 +553,20 @@ CLUSTER_SCOPED_KINDS = frozenset(
 )
 
 
+def cluster_vendors(repo: Repo, cluster: str) -> set[str]:
+    """The GPU vendors of a cluster's nodes: which device plugins and runtimes it needs."""
+    return {g.vendor for n in repo.nodes.values() if n.cluster == cluster for g in n.gpus}
+
+
 def plan_app_project(
-    repo: Repo, cluster: str, server: str, vendors: set[str], *, argocd_here: bool = True
+    repo: Repo, cluster: str, server: str, *, argocd_here: bool = True
 ) -> dict[str, Any]:
     """`argocd_here`: Argo CD's own objects go to this cluster (not so for a cluster a
     hub syncs from elsewhere)."""
     argocd = repo.config.argocd
     assert argocd is not None
     config = repo.config
+    vendors = cluster_vendors(repo, cluster)
     plugins = [p for p in config.device_plugins if p.vendor in vendors]
     manifests = [m for m in repo.manifests if m.cluster == cluster]
     namespaces = {config.namespace, *(p.namespace for p in plugins)}
@@ -632,7 +638,7 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         {"name": config.namespace, "labels": dict(MANAGED_BY)},
         "namespace.yaml.j2",
     )
-    vendors = {g.vendor for node in nodes for g in node.gpus}
+    vendors = cluster_vendors(repo, cluster)
     for index, rc in enumerate(config.runtime_classes):
         if rc.vendor in vendors:
             add(
@@ -785,7 +791,7 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
         add(
             "argocd/apps/appproject.yaml",
             config_at("argocd", "project"),
-            plan_app_project(repo, cluster, server, vendors),
+            plan_app_project(repo, cluster, server),
             "appproject.yaml.j2",
         )
     root = _root_application(repo, k8s_name(cluster, "root"), f"{base}/argocd/apps", server)
@@ -851,11 +857,9 @@ def plan_fleet(repo: Repo, hub_server: str) -> list[tuple[str, Location, dict[st
         )
     ]
     if argocd.project != "default":
-        projects = []
-        for c in clusters:
-            vendors = {g.vendor for n in repo.nodes.values() if n.cluster == c.name for g in n.gpus}
-            here = c.name == hub
-            projects.append(plan_app_project(repo, c.name, c.server, vendors, argocd_here=here))
+        projects = [
+            plan_app_project(repo, c.name, c.server, argocd_here=c.name == hub) for c in clusters
+        ]
         fleet.append(
             (
                 "argocd/fleet/appproject.yaml",

@@ -374,13 +374,10 @@ def _refuse_duplicates(repo: Repo, objects: list[RenderedObject]) -> None:
                 return
         seen.setdefault(key, []).append((namespace, source))
 
-    argocd = repo.config.argocd
-    hub = argocd.hub if argocd is not None else None
-
     def cluster_of(tree: str, data: Mapping[str, Any]) -> str:
-        """With a hub, every Argo CD object lives in the hub's Argo CD, whatever tree."""
+        """An Argo CD object lives where its Argo CD runs (with a hub: the hub)."""
         group = str(data.get("apiVersion", "")).rpartition("/")[0]
-        return hub if hub is not None and group == ARGO_CD_GROUP else tree
+        return repo.config.argocd_cluster(tree) if group == ARGO_CD_GROUP else tree
 
     for obj in objects:
         cluster = cluster_of(obj.path.split("/", 1)[0], obj.data)

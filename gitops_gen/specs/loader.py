@@ -435,15 +435,14 @@ def _check_hub(config: RepoConfig, hub: str, report: Callable[[KeyPath, str], No
                 f"without one its objects would go to the hub itself ({IN_CLUSTER})",
             )
             continue
-        address = cluster.server
-        other = servers.get(address)
+        other = servers.get(cluster.server)
         if other is not None:
             report(
                 ("clusters", index, "server"),
                 f"cluster {cluster.name!r} has the server of cluster {other!r}: one Argo CD "
                 "would deploy both trees to the same cluster",
             )
-        servers.setdefault(address, cluster.name)
+        servers.setdefault(cluster.server, cluster.name)
 
 
 def _with_cluster(node: Node, config: RepoConfig, problems: list[Problem]) -> Node:

@@ -207,6 +207,12 @@ class RepoConfig(Spec):
     def cluster(self, name: str) -> Cluster | None:
         return next((c for c in self.clusters if c.name == name), None)
 
+    def argocd_cluster(self, cluster: str) -> str:
+        """Where the Argo CD objects of `cluster`'s tree live: the hub (argocd.hub), or
+        the cluster itself when each cluster runs its own Argo CD."""
+        hub = self.argocd.hub if self.argocd is not None else None
+        return hub if hub is not None else cluster
+
     def device_plugin_for(self, vendor: str) -> DevicePlugin | None:
         return next((p for p in self.device_plugins if p.vendor == vendor), None)
 

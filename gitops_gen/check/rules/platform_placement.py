@@ -67,12 +67,11 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         yield from _selector_labels(ctx, [n for n in nodes if n.name in lane_nodes])
         yield from _shared_card_config(ctx, nodes)
     # Argo CD's objects live where Argo CD runs: in each cluster, or all on the hub.
-    hub = config.argocd.hub if config.argocd is not None else None
-    if hub is None:
-        for cluster in config.kube_clusters:
-            yield from _projects(ctx, {cluster.name}, cluster.name)
-    else:
-        yield from _projects(ctx, {c.name for c in config.kube_clusters}, hub)
+    trees: dict[str, set[str]] = {}
+    for cluster in config.kube_clusters:
+        trees.setdefault(config.argocd_cluster(cluster.name), set()).add(cluster.name)
+    for home, clusters in sorted(trees.items()):
+        yield from _projects(ctx, clusters, home)
 
 
 def _missing_plugin(
@@ -250,8 +249,7 @@ def _admits(project: Any, app: Any, spec: Mapping[str, Any], where: Any) -> Iter
                 where,
                 app.ident,
             )
-    destination = spec.get("destination") or {}
-    destination = destination if isinstance(destination, dict) else {}
+    destination = as_map(spec.get("destination"))
     namespace = str(destination.get("namespace", ""))
     server = str(destination.get("server", ""))
     allowed = [d for d in project.get("destinations") or [] if isinstance(d, dict)]

@@ -47,12 +47,13 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     for obj in ctx.inventory.objects:
         if obj.doc is None or obj.kind not in ARGO_CD_KINDS:
             continue
-        if argocd.hub is not None and obj.cluster != argocd.hub:
+        home = ctx.repo.config.argocd_cluster(obj.cluster)
+        if home != obj.cluster:
             # manifests/<cluster>/ syncs to that cluster; only the hub runs Argo CD.
             yield Hit(
                 f"{obj.kind} {obj.name} would be created in cluster {obj.cluster}, where no "
-                f"Argo CD runs (argocd.hub is {argocd.hub}): nothing would act on it; put it "
-                f"in manifests/{argocd.hub}/",
+                f"Argo CD runs (argocd.hub is {home}): nothing would act on it; put it "
+                f"in manifests/{home}/",
                 obj.where("kind"),
                 obj.ident,
             )
