@@ -18,10 +18,24 @@ from tests.conftest import ROOT, Result, copy_repo, edit
 FLEET = ROOT / "examples" / "fleet-hub"
 HOMELAB = "https://homelab.example.com:6443"
 IN_CLUSTER = "https://kubernetes.default.svc"
+FLEET_REPO = "https://git.example.com/platform/llm-fleet.git"
 
 
 def _objects(repo: Path) -> dict[str, dict[str, Any]]:
     return {o.path: dict(o.data) for o in render_repo(load_repo(repo)).objects}
+
+
+def _placement_findings(
+    cli: Callable[..., Result], repo: Path, manifests: dict[str, str]
+) -> tuple[int, list[str]]:
+    """Write hand-written manifests (path under manifests/ -> text), render and check:
+    check's exit code and its platform-placement lines."""
+    for path, text in manifests.items():
+        (repo / "manifests" / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / "manifests" / path).write_text(text)
+    assert cli("render", cwd=repo).code in (0, 10)
+    result = cli("check", "--format", "text", cwd=repo)
+    return result.code, [line for line in result.out.splitlines() if "platform-placement" in line]
 
 
 def _generate(appset: dict[str, Any]) -> list[dict[str, Any]]:
@@ -162,23 +176,22 @@ def test_a_project_must_admit_the_server_an_application_deploys_to(
     """The hub's project lists destinations per server: an Application for a cluster the
     project does not name is refused by Argo CD, so check blocks it."""
     repo = copy_repo(FLEET, tmp_path / "repo")
-    (repo / "manifests" / "homelab").mkdir(parents=True)
-    (repo / "manifests" / "homelab" / "extra.yaml").write_text(
+    extra = (
         "apiVersion: argoproj.io/v1alpha1\n"
         "kind: Application\n"
         "metadata: {name: homelab-extra, namespace: argocd}\n"
         "spec:\n"
         "  project: llm\n"
-        "  source: {repoURL: https://git.example.com/platform/llm-fleet.git,"
+        f"  source: {{repoURL: {FLEET_REPO},"
         " targetRevision: main, path: rendered/homelab/lanes}\n"
         "  destination: {server: https://elsewhere.example.com:6443, namespace: llm}\n"
     )
-    assert cli("render", cwd=repo).code in (0, 10)
-    result = cli("check", "--format", "text", cwd=repo)
-    assert result.code == 20, result.out
+    code, placement = _placement_findings(cli, repo, {"homelab/extra.yaml": extra})
+    assert code == 20
+    (line,) = placement
     assert (
         "Application/argocd/homelab-extra: project does not allow destination namespace llm "
-        "on https://elsewhere.example.com:6443" in result.out
+        "on https://elsewhere.example.com:6443" in line
     )
 
 
@@ -194,7 +207,7 @@ def _appset(project: str, server: str) -> str:
         "    metadata: {name: 'extra-{{.lane}}'}\n"
         "    spec:\n"
         f"      project: {project}\n"
-        "      source: {repoURL: https://git.example.com/platform/llm-fleet.git,"
+        f"      source: {{repoURL: {FLEET_REPO},"
         " targetRevision: main, path: rendered/gpu-prod/lanes}\n"
         f"      destination: {{server: '{server}', namespace: llm}}\n"
     )
@@ -213,20 +226,14 @@ def test_an_applicationset_template_needs_its_project_too(
     tmp_path: Path, cli: Callable[..., Result], project: str, server: str, finding: str | None
 ) -> None:
     repo = copy_repo(FLEET, tmp_path / "repo")
-    (repo / "manifests" / "gpu-prod").mkdir(parents=True)
-    (repo / "manifests" / "gpu-prod" / "appset.yaml").write_text(_appset(project, server))
-    assert cli("render", cwd=repo).code in (0, 10)
-    result = cli("check", "--format", "text", cwd=repo)
-    placement = [line for line in result.out.splitlines() if "platform-placement" in line]
+    appset = {"gpu-prod/appset.yaml": _appset(project, server)}
+    code, placement = _placement_findings(cli, repo, appset)
     if finding is None:
-        assert placement == [], result.out
+        assert placement == []
     else:
-        assert result.code == 20, result.out
+        assert code == 20
         (line,) = placement
         assert "ApplicationSet/argocd/extra" in line and finding in line
-
-
-FLEET_REPO = "https://git.example.com/platform/llm-fleet.git"
 
 
 @pytest.mark.parametrize(
@@ -252,9 +259,7 @@ def test_project_source_repos_are_globs_and_every_source_counts(
     """Argo CD's sourceRepos are glob patterns (`!` denies), and a multi-source
     Application needs every one of its repos admitted."""
     repo = copy_repo(FLEET, tmp_path / "repo")
-    folder = repo / "manifests" / "gpu-prod"
-    folder.mkdir(parents=True)
-    (folder / "project.yaml").write_text(
+    project = (
         "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\n"
         "metadata: {name: team, namespace: argocd}\n"
         f"spec:\n  sourceRepos: {source_repos}\n"
@@ -264,16 +269,15 @@ def test_project_source_repos_are_globs_and_every_source_counts(
         f"    - {{repoURL: '{url}', targetRevision: main, path: rendered/gpu-prod/lanes}}\n"
         for url in sources
     )
-    (folder / "app.yaml").write_text(
+    app = (
         "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
         "metadata: {name: team-app, namespace: argocd}\nspec:\n  project: team\n"
         f"  destination: {{server: '{IN_CLUSTER}', namespace: llm}}\n  sources:\n{listed}"
     )
-    assert cli("render", cwd=repo).code in (0, 10)
-    result = cli("check", "--format", "text", cwd=repo)
-    placement = [line for line in result.out.splitlines() if "platform-placement" in line]
+    manifests = {"gpu-prod/project.yaml": project, "gpu-prod/app.yaml": app}
+    _code, placement = _placement_findings(cli, repo, manifests)
     if refused is None:
-        assert placement == [], result.out
+        assert placement == []
     else:
         (line,) = placement
         assert f"project does not allow source repo {refused}" in line

@@ -45,26 +45,29 @@ def test_a_rule_per_node_with_its_labels_gpu_facts_and_taints() -> None:
     assert nodes_app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "0"
 
 
-def test_the_gpu_facts_are_labels_lanes_may_select_by(tmp_path: Path) -> None:
+def _with_config(tmp_path: Path, old: str, new: str) -> dict[str, dict[str, Any]]:
+    """The H100 example's objects with one edit to its gitops-gen.yaml."""
     repo = copy_repo(H100, tmp_path / "repo")
-    edit(
-        repo / "gitops-gen.yaml",
+    edit(repo / "gitops-gen.yaml", old, new)
+    return _objects(repo)
+
+
+def test_the_gpu_facts_are_labels_lanes_may_select_by(tmp_path: Path) -> None:
+    objects = _with_config(
+        tmp_path,
         "namespace: llm\n",
         "namespace: llm\nconventions:\n  nodeSelectorLabels: [gitops-gen.dev/nvidia-gpu-model]\n",
     )
-    objects = _objects(repo)
     pod = objects["gpu-prod/lanes/llama31-8b/deployment.yaml"]["spec"]["template"]["spec"]
     assert pod["nodeSelector"]["gitops-gen.dev/nvidia-gpu-model"] == "h100-sxm-80gb"
 
 
 def test_without_taints_the_rule_only_labels(tmp_path: Path) -> None:
-    repo = copy_repo(H100, tmp_path / "repo")
-    edit(
-        repo / "gitops-gen.yaml",
+    objects = _with_config(
+        tmp_path,
         "nodeFeatureRules: {enabled: true, taints: true}",
         "nodeFeatureRules: {enabled: true}",
     )
-    objects = _objects(repo)
     assert "taints" not in objects["gpu-prod/nodes/h100-node-a.yaml"]["spec"]["rules"][0]
     values = objects["gpu-prod/argocd/apps/nvidia-device-plugin.yaml"]["spec"]["source"]["helm"]
     assert "master" not in values["valuesObject"]["nfd"]
