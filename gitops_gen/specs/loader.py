@@ -95,10 +95,11 @@ def load_repo(
     passed its schema before is not parsed or validated again."""
     schemas = schemas or SpecSchemas()
     problems: list[Problem] = []
+    real_root = root.resolve()
 
     def load(relpath: str, kind: str, build: Callable[[SourceDoc], T]) -> T | None:
         try:
-            text = read_text(root, relpath)
+            text = read_text(root, relpath, real_root)
             key = digest("spec", kind, text) if cache is not None else ""
             doc = _cached_doc(cache, key, relpath)
             if doc is not None:
@@ -153,10 +154,13 @@ def load_repo(
         # A lock that failed to load is reported once, not once per lane that uses it.
         _cross_check(lane, node_map if all_nodes_loaded else None, models, problems)
     _check_compose_hosts(config, node_map, problems)
+    lanes_on: dict[str, list[Lane]] = {}
+    for lane in lane_map.values():
+        lanes_on.setdefault(lane.node, []).append(lane)
     for node in node_map.values():
         target = config.cluster(node.cluster)
         _check_model_cache(node, target is not None and target.is_compose, problems)
-        _check_time_slicing(node, [x for x in lane_map.values() if x.node == node.name], problems)
+        _check_time_slicing(node, lanes_on.get(node.name, []), problems)
     registries: dict[str, WorkflowRegistry] = {}
     for path in sorted({lane.workflows.registry for lane in lane_map.values() if lane.workflows}):
         registry = load(path, "workflows", lambda doc: _workflow_registry(root, doc))

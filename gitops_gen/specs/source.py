@@ -7,6 +7,7 @@ last one, which hides typos), and no tag can construct anything but plain data.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,15 +241,16 @@ def read_yaml(root: Path, relpath: str) -> SourceDoc:
     return parse_yaml(read_text(root, relpath), file=relpath)
 
 
-def read_text(root: Path, relpath: str) -> str:
+def read_text(root: Path, relpath: str, real_root: Path | None = None) -> str:
     """The UTF-8 text of `root/relpath`; unreadable files are input errors, not tracebacks.
 
     A file that is a link leading outside the repo is refused before it is read, so its
-    content can never reach an error message; so is a file too large to be a spec."""
+    content can never reach an error message; so is a file too large to be a spec.
+    `real_root` is `root.resolve()`, for a caller reading many files."""
     path = root / relpath
     try:
-        real = path.resolve()
-        if not real.is_relative_to(root.resolve()):
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(real_root or root.resolve()):
             raise InputError(
                 [Problem(relpath, 0, "", "is a link to a file outside the repo; not read")]
             )
