@@ -1,41 +1,53 @@
 """What earlier runs in this checkout proved, keyed by content: `.gitops-gen-cache/`.
 
-Four facts are remembered, each under a digest of everything it depends on:
+Five facts are remembered, each under a digest of everything it depends on:
 
 - `spec`: a spec file's exact text parses (with the line of every key) to this data and
   passes its JSON Schema;
+- `render`: a template given these values (the planner's output for one file) renders
+  to this JSON text;
 - `valid`: an object (its exact JSON) passes the Kubernetes schemas of a version;
 - `sha`: the bytes of a rendered file (its object's JSON and the spec file named in its
   header) hash to a given sha256;
 - `seen`: a file under rendered/ with a given size, mtime and inode held those bytes
   when gitops-gen last wrote or read it (what git's index does for the work tree).
 
-So a run still builds the model, plans and renders every lane (cross-lane rules see
-every object), but parses, validates, emits and compares only what changed. Nothing here
+So a run still builds the model and plans every lane (cross-lane rules see every
+object), but parses, renders, validates, emits and compares only what changed. Nothing here
 is needed: a missing, stale, corrupt or foreign cache is ignored and rewritten, and the
 folder is safe to delete at any time. It ignores itself in git (its own `.gitignore`),
 and it is bound to the folder it was written in, so a cache committed to a repository
 (an attempt to make `check` trust objects it never validated) is not read in any clone
 of it. `GITOPS_GEN_NO_CACHE=1` turns it off.
+
+The file is one header line (what the cache is valid for), one line with the body's
+length and CRC-32, then the body in Python's marshal format, the format of the
+interpreter's own bytecode cache: read and written in a few milliseconds where JSON took
+a fifth of a second at 5,000 lanes. marshal reads only files this process could have
+written: a file whose header names another folder, version or interpreter, or whose body
+fails its check (torn, truncated, edited), is never handed to it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
+import marshal
 import os
 import stat
+import sys
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 from gitops_gen import __version__
 
 CACHE_DIR = ".gitops-gen-cache"
-FILE = "cache.json"
-FORMAT = 1
-_SECTIONS = ("spec", "valid", "sha", "seen")
+FILE = "cache.marshal"
+FORMAT = 2
+_OLD_FILE = "cache.json"
+_SECTIONS = ("spec", "render", "valid", "sha", "seen")
 _IGNORE = "# gitops-gen's cache: safe to delete, never committed.\n*\n"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -52,11 +64,17 @@ def digest(*parts: str) -> str:
     return h.hexdigest()
 
 
-def _header(folder: os.stat_result) -> str:
+def _header(folder: os.stat_result) -> bytes:
+    """What the cache is valid for: this gitops-gen (its code), this Python (its marshal
+    format) and this very folder."""
     return (
         f"gitops-gen-cache {FORMAT} {__version__} {_code_fingerprint()} "
-        f"{folder.st_dev} {folder.st_ino}\n"
-    )
+        f"{sys.implementation.cache_tag} {marshal.version} {folder.st_dev} {folder.st_ino}\n"
+    ).encode()
+
+
+def _check(body: bytes) -> bytes:
+    return f"{len(body)} {zlib.crc32(body):08x}\n".encode()
 
 
 _FINGERPRINT: list[str] = []
@@ -113,11 +131,19 @@ class Cache:
         try:
             # Never through a link: what the cache reads stays inside the repo.
             fd = os.open(folder / FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            with os.fdopen(fd, "r", encoding="utf-8") as handle:
+            with os.fdopen(fd, "rb") as handle:
                 if handle.readline() != _header(info):
                     return cls(folder, empty)  # another version, or another folder's cache
-                payload = json.load(handle)
-        except (OSError, ValueError):
+                check = handle.readline()
+                body = handle.read()
+        except OSError:
+            return cls(folder, empty)
+        # A torn or altered file fails its check before marshal reads a byte of it.
+        if check != _check(body):
+            return cls(folder, empty)
+        try:
+            payload = marshal.loads(body)
+        except (EOFError, ValueError, TypeError):
             return cls(folder, empty)
         return cls(folder, _sections(payload) or empty)
 
@@ -159,13 +185,15 @@ class Cache:
                 return
             for name, text in ((".gitignore", _IGNORE), ("CACHEDIR.TAG", _TAG)):
                 _create(self.folder / name, text)
+            body = marshal.dumps(kept)
             fd, tmp = tempfile.mkstemp(prefix=f".{FILE}.", dir=self.folder)
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                with os.fdopen(fd, "wb") as handle:
                     handle.write(_header(info))
-                    # dumps, not dump: only the one-shot encoder is the C one.
-                    handle.write(json.dumps(kept, separators=(",", ":"), sort_keys=True))
+                    handle.write(_check(body))
+                    handle.write(body)
                 os.replace(tmp, self.folder / FILE)
+                (self.folder / _OLD_FILE).unlink(missing_ok=True)  # the JSON of format 1
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

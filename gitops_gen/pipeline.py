@@ -35,7 +35,7 @@ def build_loaded(
     cache: Cache | None = None,
     renderer: TemplateRenderer | None = None,
 ) -> Build:
-    build = render(repo, renderer)
+    build = render(repo, renderer or TemplateRenderer(cache=cache))
     if not validate:
         return build
     validate_tree(repo, build.tree, cache)

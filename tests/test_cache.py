@@ -3,17 +3,19 @@ any edit; it does less work; and it is never trusted beyond the folder that wrot
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitops_gen.cache import CACHE_DIR, Cache
+from gitops_gen.cache import CACHE_DIR, FILE, Cache
 from gitops_gen.check import check_repo
 from gitops_gen.check.validation import KubeSchemas
 from tests.conftest import ROOT, copy_repo
@@ -82,7 +84,7 @@ def test_warm_runs_match_cold_runs_after_every_kind_of_edit(tmp_path: Path) -> N
     warm = copy_repo(ROOT, tmp_path / "warm", with_rendered=True)
     cold = copy_repo(ROOT, tmp_path / "cold", with_rendered=True)
     assert _run(warm, "pre-commit", cache=True) == _run(cold, "pre-commit", cache=False)
-    assert (warm / CACHE_DIR / "cache.json").is_file()
+    assert (warm / CACHE_DIR / FILE).is_file()
     assert not (cold / CACHE_DIR).exists()  # GITOPS_GEN_NO_CACHE=1: nothing written
     for name, edit in EDITS:
         edit(warm)
@@ -125,6 +127,37 @@ def test_a_one_lane_edit_validates_only_what_changed(
     _replace(repo / "lanes/qwen36-35b-gguf-fast.yaml", "49152", "32768")
     check()
     assert validated == ["Deployment/qwen36-35b-gguf-fast"]
+
+
+def test_a_one_lane_edit_renders_only_that_lane(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops_gen.render.templating import TemplateRenderer
+
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    rendered: list[str] = []
+    real = TemplateRenderer._render
+
+    def counting(self: TemplateRenderer, planned: Any) -> Any:
+        rendered.append(planned.path)
+        return real(self, planned)
+
+    monkeypatch.setattr(TemplateRenderer, "_render", counting)
+
+    def check() -> list[Any]:
+        cache = Cache.open(repo)
+        findings = check_repo(repo, cache=cache).findings
+        cache.save()
+        return findings
+
+    first = check()
+    assert len(rendered) == 44  # every object, cold
+    rendered.clear()
+    assert check() == first
+    assert rendered == []  # warm: no template runs
+    _replace(repo / "lanes/qwen36-35b-gguf-fast.yaml", "49152", "32768")
+    check()
+    assert rendered == ["homelab/lanes/qwen36-35b-gguf-fast/deployment.yaml"]
 
 
 def test_a_one_lane_edit_parses_only_that_lane(
@@ -171,15 +204,39 @@ def test_a_cache_is_not_trusted_in_another_folder(tmp_path: Path) -> None:
     assert Cache.open(there).get("valid", "k") is None
 
 
-@pytest.mark.parametrize("garbage", [b"", b"not a header\n{}", b"\xff\xfe", None])
-def test_a_corrupt_cache_is_ignored_and_rewritten(tmp_path: Path, garbage: bytes | None) -> None:
+def _torn(body: bytes) -> bytes:
+    return body[: len(body) // 2]
+
+
+def _flipped(body: bytes) -> bytes:
+    return body[:-10] + bytes([body[-10] ^ 1]) + body[-9:]
+
+
+def _foreign(body: bytes) -> bytes:
+    """A body that passes its check but is not the cache's shape."""
+    other = marshal.dumps({"valid": [1, 2], "sha": 3})
+    return f"{len(other)} {zlib.crc32(other):08x}\n".encode() + other
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"", b"not a header\n{}", b"\xff\xfe", _torn, _flipped, _foreign],
+    ids=["empty", "no header", "binary", "torn", "flipped bit", "foreign body"],
+)
+def test_a_corrupt_cache_is_ignored_and_rewritten(
+    tmp_path: Path, garbage: bytes | Callable[[bytes], bytes]
+) -> None:
     repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
     expected = _run(repo, "check", "--format", "json", cache=False)
     assert _run(repo, "check", "--format", "json", cache=True) == expected
-    file = repo / CACHE_DIR / "cache.json"
-    if garbage is None:  # the right header, then a payload that is not the cache's
-        header = file.read_text().splitlines()[0]
-        file.write_text(header + '\n{"valid": [1, 2], "sha": 3}')
+    file = repo / CACHE_DIR / FILE
+    if callable(garbage):  # the right header, then a body that is not what was written
+        header, _, rest = file.read_bytes().partition(b"\n")
+        body = rest.partition(b"\n")[2] if garbage is not _foreign else rest
+        altered = garbage(body)
+        if garbage is not _foreign:
+            altered = rest.partition(b"\n")[0] + b"\n" + altered
+        file.write_bytes(header + b"\n" + altered)
     else:
         file.write_bytes(garbage)
     assert _run(repo, "check", "--format", "json", cache=True) == expected
@@ -227,12 +284,12 @@ def test_nothing_is_written_through_a_link_inside_the_cache_folder(tmp_path: Pat
     outside.mkdir()
     (repo / CACHE_DIR).mkdir()
     (repo / CACHE_DIR / ".gitignore").symlink_to(outside / "planted")
-    (repo / CACHE_DIR / "cache.json").symlink_to(outside / "cache.json")
-    (outside / "cache.json").write_text("not read\n")
+    (repo / CACHE_DIR / FILE).symlink_to(outside / "cache")
+    (outside / "cache").write_text("not read\n")
     assert _run(repo, "pre-commit", cache=True)[0] == 0
-    assert sorted(p.name for p in outside.iterdir()) == ["cache.json"]
-    assert (outside / "cache.json").read_text() == "not read\n"
-    assert not (repo / CACHE_DIR / "cache.json").is_symlink()  # replaced, not followed
+    assert sorted(p.name for p in outside.iterdir()) == ["cache"]
+    assert (outside / "cache").read_text() == "not read\n"
+    assert not (repo / CACHE_DIR / FILE).is_symlink()  # replaced, not followed
 
 
 def test_a_linked_cache_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -241,8 +298,35 @@ def test_a_linked_cache_file_is_not_read(tmp_path: Path, monkeypatch: pytest.Mon
     cache = Cache.open(here)
     cache.put("valid", "k", 1)
     cache.save()
-    real = here / CACHE_DIR / "cache.json"
+    real = here / CACHE_DIR / FILE
     moved = tmp_path / "elsewhere.json"
     real.rename(moved)
     real.symlink_to(moved)  # the right header and entries, but behind a link
     assert Cache.open(here).get("valid", "k") is None
+
+
+@pytest.mark.parametrize("alter", [_torn, _flipped], ids=["torn", "flipped bit"])
+def test_a_body_failing_its_check_never_reaches_marshal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alter: Callable[[bytes], bytes]
+) -> None:
+    from gitops_gen import cache as cache_module
+
+    cache = Cache.open(tmp_path)
+    cache.put("valid", "k", 1)
+    cache.save()
+    file = tmp_path / CACHE_DIR / FILE
+    header, check, body = file.read_bytes().split(b"\n", 2)
+    loaded: list[bytes] = []
+    real = marshal.loads
+
+    def recording(data: bytes) -> Any:
+        loaded.append(data)
+        return real(data)
+
+    monkeypatch.setattr(cache_module.marshal, "loads", recording)
+    assert Cache.open(tmp_path).get("valid", "k") == 1
+    assert loaded == [body]
+    loaded.clear()
+    file.write_bytes(b"\n".join([header, check, alter(body)]))
+    assert Cache.open(tmp_path).get("valid", "k") is None
+    assert loaded == []

@@ -16,6 +16,7 @@ from gitops_gen.check.policy import Policy, load_policy
 from gitops_gen.check.rules import REGISTRY
 from gitops_gen.check.validation import KubeSchemas, rendered_violations
 from gitops_gen.render import Build, render
+from gitops_gen.render.templating import TemplateRenderer
 from gitops_gen.render.writer import TreeMemo
 from gitops_gen.specs.loader import load_repo
 from gitops_gen.specs.model import Repo
@@ -46,7 +47,7 @@ def check_repo(
     """Check the repo at `root`; `overrides` (lane -> active) checks a switch before it is
     made; `base` and `base_policy` (the repo and its policies/ at a pull request's base)
     enable the diff-aware rules."""
-    build = render(load_repo(root, cache=cache))
+    build = render(load_repo(root, cache=cache), TemplateRenderer(cache=cache))
     return check_build(
         build,
         root=root,

@@ -21,7 +21,7 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from gitops_gen.cache import digest
+from gitops_gen.cache import Cache, digest
 from gitops_gen.errors import InputError, Problem, TemplateError
 from gitops_gen.render.emitter import RenderedYAMLError, dump_yaml, load_rendered
 from gitops_gen.render.plan import PlannedFile
@@ -185,10 +185,19 @@ class TemplateRenderer:
     values' JSON text, which is exactly the text the template would have held there.
     """
 
-    def __init__(self, loader: jinja2.BaseLoader | None = None, *, reuse: bool = False) -> None:
+    def __init__(
+        self,
+        loader: jinja2.BaseLoader | None = None,
+        *,
+        reuse: bool = False,
+        cache: Cache | None = None,
+    ) -> None:
         """`reuse`: remember each output by its template and values, for a renderer that
-        renders two revisions of one repo (diff): what did not change is not rendered twice."""
+        renders two revisions of one repo (diff): what did not change is not rendered twice.
+        `cache`: look each output up by its template and values in what earlier runs
+        rendered (the packaged templates only: the cache is keyed to gitops-gen's code)."""
         self._reused: dict[tuple[str, str], tuple[Any, str]] | None = {} if reuse else None
+        self._cache = cache if cache is not None and cache.enabled and loader is None else None
         self._values: list[str] = []
         self._shapes: dict[str, _Shape | None] = {}
         self._templates: dict[str, jinja2.Template] = {}
@@ -212,18 +221,39 @@ class TemplateRenderer:
 
     def render_json(self, planned: PlannedFile) -> tuple[Any, str]:
         """The object, and its JSON text (the content key of the object)."""
-        if self._reused is None:
+        if self._reused is None and self._cache is None:
             return self._render_json(planned)
         try:
             key = (planned.template or "", _ENCODE(planned.values))
         except (TypeError, ValueError):
             return self._render_json(planned)
-        found = self._reused.get(key)
-        if found is None:
-            found = self._reused[key] = self._render_json(planned)
-        return found  # the same object for both revisions: objects are never modified
+        if self._reused is not None:
+            found = self._reused.get(key)
+            if found is None:
+                found = self._reused[key] = self._rendered(planned, key)
+            return found  # the same object for both revisions: objects are never modified
+        return self._rendered(planned, key)
+
+    def _rendered(self, planned: PlannedFile, key: tuple[str, str]) -> tuple[Any, str]:
+        """Rendered, or its JSON text as an earlier run rendered it from the same template
+        and values (the values are what the planner made of every input)."""
+        if self._cache is None:
+            return self._render_json(planned)
+        cache_key = digest("render", *key)
+        text = self._cache.get("render", cache_key)
+        if isinstance(text, str):
+            return json.loads(text), text
+        data, text, shaped = self._render(planned)
+        if shaped:  # JSON text that reads back as exactly this data
+            self._cache.put("render", cache_key, text)
+        return data, text
 
     def _render_json(self, planned: PlannedFile) -> tuple[Any, str]:
+        data, text, _ = self._render(planned)
+        return data, text
+
+    def _render(self, planned: PlannedFile) -> tuple[Any, str, bool]:
+        """The object, its JSON text, and whether it was built from that text (a shape)."""
         name = planned.template or ""
         self._values = []
         try:
@@ -244,11 +274,11 @@ class TemplateRenderer:
         shape = self._shapes[skeleton]
         if shape is not None:
             filled = shape.fill(values)
-            return json.loads(filled), filled
+            return json.loads(filled), filled, True
         text = _SLOT_TEXT.sub(lambda m: values[int(m.group(1))], skeleton)
         try:
             data = load_rendered(text)
-            return data, _ENCODE(data)
+            return data, _ENCODE(data), False
         except (yaml.YAMLError, RenderedYAMLError) as exc:
             raise TemplateError(
                 f"templates/{name}: produced invalid YAML for {planned.path}: {exc}"
