@@ -168,6 +168,15 @@ def _refuse_foreign_collisions(
     out_dir: Path, files: Mapping[str, str], foreign: Mapping[str, str]
 ) -> None:
     clash = sorted(set(files) & set(foreign))
+    if foreign:
+        # A foreign file or link where a rendered file needs a folder: writing there would
+        # replace it, or write through the link.
+        folders = {rel.rpartition("/")[0] for rel in files}
+        for folder in list(folders):
+            while "/" in folder:
+                folder = folder.rpartition("/")[0]
+                folders.add(folder)
+        clash += sorted(rel for rel in foreign if rel in folders)
     if clash:
         listed = ", ".join(f"{out_dir.name}/{c}" for c in clash[:5])
         raise ForeignFileError(
@@ -181,9 +190,125 @@ def write_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = 
     recover_interrupted(out_dir)
     generated, foreign, current = _scan(out_dir, memo)
     diff = _compare(out_dir, files, generated, foreign, current, memo)
-    if diff.clean:
-        return diff
-    rewrite = {*diff.stale, *diff.missing}
+    if not diff.clean:
+        rewrite = {*diff.stale, *diff.missing}
+        if out_dir.is_dir() and not out_dir.is_symlink() and _fits(out_dir, rewrite):
+            _write_changes(out_dir, {rel: files[rel] for rel in sorted(rewrite)}, diff.extra)
+        else:
+            _write_whole(out_dir, files, rewrite, generated, foreign)
+    return diff
+
+
+def _fits(out_dir: Path, rewrite: set[str]) -> bool:
+    """Every file to write lands in real folders of out_dir (or ones still to be made) and
+    on no folder: a foreign link or file in the way sends the write to a whole new tree."""
+    checked: set[str] = set()
+    for rel in rewrite:
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder in checked:
+                continue
+            try:
+                mode = os.lstat(out_dir / folder).st_mode
+            except FileNotFoundError:
+                break
+            if not stat.S_ISDIR(mode):
+                return False
+            checked.add(folder)
+        if (out_dir / rel).is_dir():
+            return False
+    return True
+
+
+_COMMIT = ".{name}.commit-"
+_REMOVALS = ".removals"  # beside the files of a commit, where no rendered path can be
+
+
+def _write_changes(out_dir: Path, changed: Mapping[str, str], removed: list[str]) -> None:
+    """Write only what changed, all or nothing: every new file is written into a staging
+    folder, which one rename turns into a commit; the commit is then applied (moved into
+    rendered/, removals made). A render killed before that rename changed nothing; one
+    killed after it is completed by the next render (recover_interrupted)."""
+    staging: Path | None = None
+    parent = out_dir.parent
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+        made: set[Path] = set()
+        for rel, text in changed.items():
+            target = staging / rel
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            target.write_bytes(text.encode("utf-8"))
+        (staging / _REMOVALS).write_text("".join(f"{rel}\n" for rel in removed), "utf-8")
+        commit = Path(tempfile.mkdtemp(prefix=_COMMIT.format(name=out_dir.name), dir=parent))
+        commit.rmdir()
+        os.rename(staging, commit)
+    except OSError as exc:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise EnvironmentProblem(
+            f"cannot write {out_dir.name}/: {exc.strerror or type(exc).__name__}; "
+            f"{out_dir.name}/ was left as it was"
+        ) from None
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        _apply(commit, out_dir)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot write {out_dir.name}/: {exc.strerror or type(exc).__name__}; "
+            f"the next render finishes what this one started"
+        ) from None
+
+
+def _apply(commit: Path, out_dir: Path) -> None:
+    """Move a commit's files into out_dir and make its removals; safe to repeat after it
+    was interrupted (what was moved is gone from the commit, a removal is idempotent)."""
+    removals = (commit / _REMOVALS).read_text("utf-8").splitlines()
+    for rel in removals:
+        path = out_dir / rel
+        if path.is_file() and not path.is_symlink() and _is_generated(os.fspath(path)):
+            path.unlink()
+        folder = path.parent
+        while folder != out_dir and _is_empty_folder(folder):
+            folder.rmdir()
+            folder = folder.parent
+    made: set[Path] = set()
+    folders = [(commit, out_dir)]
+    while folders:
+        source, target = folders.pop()
+        if target not in made:
+            target.mkdir(parents=True, exist_ok=True)
+            made.add(target)
+        with os.scandir(source) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((Path(entry.path), target / entry.name))
+                elif entry.name != _REMOVALS or source != commit:
+                    os.replace(entry.path, target / entry.name)
+    shutil.rmtree(commit, ignore_errors=True)
+
+
+def _is_empty_folder(path: Path) -> bool:
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is None and not path.is_symlink()
+    except OSError:
+        return False
+
+
+def _write_whole(
+    out_dir: Path,
+    files: Mapping[str, str],
+    rewrite: set[str],
+    generated: Mapping[str, str],
+    foreign: Mapping[str, str],
+) -> None:
+    """Build the whole new tree beside the old one and swap it in with two renames."""
     staging: Path | None = None
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -212,7 +337,6 @@ def write_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = 
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         raise
-    return diff
 
 
 def _link(source: str, target: Path) -> bool:
@@ -224,11 +348,18 @@ def _link(source: str, target: Path) -> bool:
 
 
 def recover_interrupted(out_dir: Path) -> None:
-    """Clean up after a render that was killed midway: put back a tree caught between the
-    two renames of the swap, and remove the staging and retired trees left beside it."""
+    """Clean up after a render that was killed midway: finish applying a commit, put back
+    a tree caught between the two renames of the swap, and remove the staging and retired
+    trees left beside it."""
     parent = out_dir.parent
     if not parent.is_dir():
         return
+    commits = sorted(
+        parent.glob(_COMMIT.format(name=out_dir.name) + "*"), key=lambda p: p.stat().st_mtime
+    )
+    for commit in commits:
+        if commit.is_dir() and not commit.is_symlink() and out_dir.is_dir():
+            _apply(commit, out_dir)
     retired = sorted(parent.glob(f".{out_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
     if not out_dir.exists() and retired:
         os.rename(retired.pop(), out_dir)
