@@ -90,3 +90,21 @@ def test_the_hook_does_not_refuse_an_interrupted_switch_it_finishes() -> None:
     from gitops_gen.cli.app import REPO_COMMANDS
 
     assert "pre-commit" not in REPO_COMMANDS and "render" not in REPO_COMMANDS
+
+
+def test_files_the_render_did_not_write_are_still_seen_by_the_checks(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    # The checks reuse what the render found under rendered/ instead of walking it again:
+    # a hand-written manifest there, and an old generated file the render removed.
+    repo = _repo(tmp_path)
+    (repo / "rendered/homelab/lanes/extra.yaml").write_text("kind: ConfigMap\n")
+    lane = repo / LANE
+    lane.write_text(lane.read_text().replace("ctxSize: 49152", "ctxSize: 32768"))
+    (repo / "lanes/gpt-oss-agent.yaml").unlink()
+    hook = cli("pre-commit", cwd=repo)
+    assert hook.code == 20, hook.out + hook.err
+    lines = hook.out.splitlines()
+    found = [lines[i + 1].strip() for i, line in enumerate(lines) if "foreign-rendered" in line]
+    assert found == ["at rendered/homelab/lanes/extra.yaml:1"], hook.out
+    assert "removed  rendered/homelab/lanes/gpt-oss-agent/service.yaml" in hook.out

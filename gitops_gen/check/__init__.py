@@ -68,8 +68,10 @@ def check_build(
     base: Repo | None = None,
     base_policy: Policy | None = None,
     cache: Cache | None = None,
+    tree_memo: TreeMemo | None = None,
 ) -> CheckResult:
-    """Run every rule on a build. The rendered objects are validated here, once, for the
+    """Run every rule on a build (`tree_memo`: what the render that wrote rendered/ just
+    now knows of it). The rendered objects are validated here, once, for the
     kubernetes-schema rule: not at all for a validated build, and not those the cache
     knows to be valid."""
     violations = {} if build.validated else rendered_violations(build.repo, build.tree, cache)
@@ -85,6 +87,6 @@ def check_build(
         base=base,
         base_policy=base_policy,
         rendered_violations=violations,
-        tree_memo=TreeMemo(cache, build.tree) if cache is not None else None,
+        tree_memo=tree_memo or (TreeMemo(cache, build.tree) if cache is not None else None),
     )
     return CheckResult(build=build, policy=policy, findings=run_rules(ctx, REGISTRY), context=ctx)

@@ -35,8 +35,8 @@ def pre_commit_command(root: Path, *, fail_on: str, verbose: bool, today: str | 
 
     day = parse_today(today)
     cache = Cache.open(root)
-    build, changed = write_rendered(root, cache)
-    result = check_build(build, root=root, today=day, cache=cache)
+    build, changed, memo = write_rendered(root, cache)
+    result = check_build(build, root=root, today=day, cache=cache, tree_memo=memo)
     cache.save()
     code = report_findings(result, fmt="text", output=None, verbose=verbose)
     if code == EXIT_BLOCK:

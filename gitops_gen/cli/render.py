@@ -14,6 +14,7 @@ from gitops_gen.errors import EXIT_PASS, EXIT_STALE
 if TYPE_CHECKING:
     from gitops_gen.cache import Cache
     from gitops_gen.render import Build
+    from gitops_gen.render.writer import TreeMemo
 
 
 @main.command()
@@ -61,9 +62,12 @@ def check_rendered(root: Path, cache: Cache) -> int:
     return EXIT_STALE
 
 
-def write_rendered(root: Path, cache: Cache, *, name_files: bool = True) -> tuple[Build, int]:
+def write_rendered(
+    root: Path, cache: Cache, *, name_files: bool = True
+) -> tuple[Build, int, TreeMemo]:
     """Finish an interrupted switch, render, validate and write rendered/, and say what
-    changed; returns the build and how many files were written or removed."""
+    changed; returns the build, how many files were written or removed, and what is now
+    known of rendered/ (for the checks that read it next)."""
     from gitops_gen.pipeline import build_repo
     from gitops_gen.render.writer import TreeMemo, write_tree
     from gitops_gen.switch import clear_pending_switch, finish_pending_switch
@@ -74,7 +78,8 @@ def write_rendered(root: Path, cache: Cache, *, name_files: bool = True) -> tupl
     build = build_repo(root, cache=cache)
     shown = _shown(root, build.out_dir)
     files = build.tree.files
-    diff = write_tree(build.out_dir, files, TreeMemo(cache, build.tree))
+    memo = TreeMemo(cache, build.tree)
+    diff = write_tree(build.out_dir, files, memo)
     if pending is not None:
         clear_pending_switch(root)
     changed = len(diff.stale) + len(diff.missing)
@@ -88,7 +93,7 @@ def write_rendered(root: Path, cache: Cache, *, name_files: bool = True) -> tupl
         *(("removed", p) for p in diff.extra),
     ]
     if not name_files:
-        return build, len(listed)
+        return build, len(listed), memo
     for label, path in listed[:RENDER_LISTED]:
         click.echo(f"  {label:8} {shown}/{path}")
     if len(listed) > RENDER_LISTED:
@@ -102,7 +107,7 @@ def write_rendered(root: Path, cache: Cache, *, name_files: bool = True) -> tupl
             f"render: lanes/ holds no lane, so the files of every lane were removed "
             f"({', '.join(removed_lanes)}); if that was not meant, restore lanes/ and render again"
         )
-    return build, len(listed)
+    return build, len(listed), memo
 
 
 def _shown(root: Path, out: Path) -> str:

@@ -50,6 +50,9 @@ class TreeMemo:
     def __init__(self, cache: Cache, tree: RenderedTree) -> None:
         self.cache = cache
         self.tree = tree
+        # (out_dir, generated, foreign) as write_tree left it: exactly the tree's files,
+        # beside the foreign files it found and kept; a scan of that folder needs no walk.
+        self.written: tuple[Path, dict[str, str], dict[str, str]] | None = None
 
     def _sha(self, rel: str) -> str:
         origin = self.tree.documents[rel][0]
@@ -96,6 +99,8 @@ def scan_tree(out_dir: Path, memo: TreeMemo | None = None) -> tuple[dict[str, st
 
     Foreign entries are regular files and symbolic links (a linked folder is kept as the
     link); anything else (a FIFO, a socket, a device) cannot be carried over safely."""
+    if memo is not None and memo.written is not None and memo.written[0] == out_dir:
+        return dict(memo.written[1]), dict(memo.written[2])
     generated, foreign, _ = _scan(out_dir, memo)
     return generated, foreign
 
@@ -196,6 +201,8 @@ def write_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = 
             _write_changes(out_dir, {rel: files[rel] for rel in sorted(rewrite)}, diff.extra)
         else:
             _write_whole(out_dir, files, rewrite, generated, foreign)
+    if memo is not None:
+        memo.written = (out_dir, {rel: os.path.join(out_dir, rel) for rel in files}, foreign)
     return diff
 
 
