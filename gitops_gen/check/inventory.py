@@ -34,20 +34,22 @@ class KubeObject:
     rendered_path: str | None = None
     lane: str | None = None
 
-    @property
+    # Asked many times of every object by the rules, and worked out once each (the
+    # objects are never modified once rendered or read).
+    @cached_property
     def kind(self) -> str:
         return str(self.data.get("kind", ""))
 
-    @property
+    @cached_property
     def name(self) -> str:
         return str(self.data.get("metadata", {}).get("name", ""))
 
-    @property
+    @cached_property
     def namespace(self) -> str | None:
         ns = self.data.get("metadata", {}).get("namespace")
         return str(ns) if ns is not None else None
 
-    @property
+    @cached_property
     def ident(self) -> str:
         return (
             f"{self.kind}/{self.namespace}/{self.name}"
