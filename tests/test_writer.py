@@ -319,3 +319,17 @@ def test_rendered_path_through_a_link_is_refused(
         "gitops-gen.yaml:16: argocd.renderedPath: deploy is a link; refused"
     ), result.err
     assert list(outside.iterdir()) == []
+
+
+def test_a_commit_that_cannot_be_finished_is_dropped_and_the_render_goes_on(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "rendered"
+    write_tree(out, {"a.yaml": GEN})
+    commit = tmp_path / ".rendered.commit-abc"
+    (commit / "b.yaml").mkdir(parents=True)  # a folder where the commit moves a file...
+    (commit / "b.yaml" / "c.yaml").write_text(GEN)
+    (commit / ".removals").write_text("not json")  # ...and a damaged list of removals
+    write_tree(out, {"a.yaml": GEN + "a: 2\n"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rendered"]
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} == {"a.yaml"}

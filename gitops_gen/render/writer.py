@@ -12,6 +12,7 @@ the new tree instead of rewritten, so it keeps its inode and mtime for the next 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -248,7 +249,7 @@ def _write_changes(out_dir: Path, changed: Mapping[str, str], removed: list[str]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
             target.write_bytes(text.encode("utf-8"))
-        (staging / _REMOVALS).write_text("".join(f"{rel}\n" for rel in removed), "utf-8")
+        (staging / _REMOVALS).write_text(json.dumps(removed), "utf-8")
         commit = Path(tempfile.mkdtemp(prefix=_COMMIT.format(name=out_dir.name), dir=parent))
         commit.rmdir()
         os.rename(staging, commit)
@@ -275,7 +276,7 @@ def _write_changes(out_dir: Path, changed: Mapping[str, str], removed: list[str]
 def _apply(commit: Path, out_dir: Path) -> None:
     """Move a commit's files into out_dir and make its removals; safe to repeat after it
     was interrupted (what was moved is gone from the commit, a removal is idempotent)."""
-    removals = (commit / _REMOVALS).read_text("utf-8").splitlines()
+    removals = json.loads((commit / _REMOVALS).read_text("utf-8"))
     for rel in removals:
         path = out_dir / rel
         if path.is_file() and not path.is_symlink() and _is_generated(os.fspath(path)):
@@ -366,7 +367,13 @@ def recover_interrupted(out_dir: Path) -> None:
     )
     for commit in commits:
         if commit.is_dir() and not commit.is_symlink() and out_dir.is_dir():
-            _apply(commit, out_dir)
+            try:
+                _apply(commit, out_dir)
+            except (OSError, ValueError):
+                # Cannot be finished (something now stands in the way, or the commit is
+                # damaged): drop it. The render that follows writes every file that is
+                # not what the specs render to, whatever this commit held.
+                shutil.rmtree(commit, ignore_errors=True)
     retired = sorted(parent.glob(f".{out_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
     if not out_dir.exists() and retired:
         os.rename(retired.pop(), out_dir)
