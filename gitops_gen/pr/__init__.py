@@ -18,7 +18,7 @@ def diff_against(root: Path, base_ref: str, cache: Cache | None = None) -> PullR
     """The stage's entry: the repo at `root` (validated) against itself at `base_ref`."""
     # One renderer for both revisions: an object whose template and values did not change
     # is rendered once, and is the same object on both sides of the diff.
-    renderer = TemplateRenderer(reuse=True)
+    renderer = TemplateRenderer(reuse=True, cache=cache)
     before, base_policy = build_and_policy_at(root, base_ref, cache, renderer)
     after = build_repo(root, cache=cache, renderer=renderer)
     policies = (
