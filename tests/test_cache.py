@@ -18,6 +18,7 @@ import pytest
 from gitops_gen.cache import CACHE_DIR, FILE, Cache
 from gitops_gen.check import check_repo
 from gitops_gen.check.validation import KubeSchemas
+from gitops_gen.render.templating import TemplateRenderer
 from tests.conftest import ROOT, copy_repo
 
 EXE = [sys.executable, "-m", "gitops_gen"]
@@ -95,69 +96,60 @@ def test_warm_runs_match_cold_runs_after_every_kind_of_edit(tmp_path: Path) -> N
         assert _tree(warm) == _tree(cold), name
 
 
-def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    real = KubeSchemas.violations
-
-    def counting(self: KubeSchemas, obj: Any) -> Any:
-        seen.append(f"{obj['kind']}/{obj['metadata']['name']}")
-        return real(self, obj)
-
-    monkeypatch.setattr(KubeSchemas, "violations", counting)
-    return seen
+def _check_cached(repo: Path) -> list[Any]:
+    """check_repo's findings with the repo's cache, saved afterwards (as the CLI does)."""
+    cache = Cache.open(repo)
+    findings = check_repo(repo, cache=cache).findings
+    cache.save()
+    return findings
 
 
-def test_a_one_lane_edit_validates_only_what_changed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+# (the step, what does it once per object, what names the object it was done for, what a
+# one-lane edit makes it do again)
+STEPS = [
+    pytest.param(
+        KubeSchemas,
+        "violations",
+        lambda obj: f"{obj['kind']}/{obj['metadata']['name']}",
+        ["Deployment/qwen36-35b-gguf-fast"],
+        id="validation",
+    ),
+    pytest.param(
+        TemplateRenderer,
+        "_render",
+        lambda planned: planned.path,
+        ["homelab/lanes/qwen36-35b-gguf-fast/deployment.yaml"],
+        id="templates",
+    ),
+]
+
+
+@pytest.mark.parametrize(("owner", "method", "label", "again"), STEPS)
+def test_a_one_lane_edit_redoes_only_what_changed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    owner: type,
+    method: str,
+    label: Callable[[Any], str],
+    again: list[str],
 ) -> None:
     repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
-    validated = _count_validations(monkeypatch)
+    done: list[str] = []
+    real = getattr(owner, method)
 
-    def check() -> list[Any]:
-        cache = Cache.open(repo)
-        findings = check_repo(repo, cache=cache).findings
-        cache.save()
-        return findings
+    def counting(self: Any, item: Any) -> Any:
+        done.append(label(item))
+        return real(self, item)
 
-    first = check()
-    assert len(validated) == 44  # every object, cold
-    validated.clear()
-    assert check() == first
-    assert validated == []  # warm: nothing validated again
+    monkeypatch.setattr(owner, method, counting)
+    first = _check_cached(repo)
+    assert len(done) == 44  # every object, cold
+    done.clear()
+    assert _check_cached(repo) == first
+    assert done == []  # warm: nothing done again
     _replace(repo / "lanes/qwen36-35b-gguf-fast.yaml", "49152", "32768")
-    check()
-    assert validated == ["Deployment/qwen36-35b-gguf-fast"]
-
-
-def test_a_one_lane_edit_renders_only_that_lane(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from gitops_gen.render.templating import TemplateRenderer
-
-    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
-    rendered: list[str] = []
-    real = TemplateRenderer._render
-
-    def counting(self: TemplateRenderer, planned: Any) -> Any:
-        rendered.append(planned.path)
-        return real(self, planned)
-
-    monkeypatch.setattr(TemplateRenderer, "_render", counting)
-
-    def check() -> list[Any]:
-        cache = Cache.open(repo)
-        findings = check_repo(repo, cache=cache).findings
-        cache.save()
-        return findings
-
-    first = check()
-    assert len(rendered) == 44  # every object, cold
-    rendered.clear()
-    assert check() == first
-    assert rendered == []  # warm: no template runs
-    _replace(repo / "lanes/qwen36-35b-gguf-fast.yaml", "49152", "32768")
-    check()
-    assert rendered == ["homelab/lanes/qwen36-35b-gguf-fast/deployment.yaml"]
+    _check_cached(repo)
+    assert done == again
 
 
 def test_a_one_lane_edit_parses_only_that_lane(

@@ -11,6 +11,7 @@ the new tree instead of rewritten, so it keeps its inode and mtime for the next 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,10 +239,7 @@ def _write_changes(out_dir: Path, changed: Mapping[str, str], removed: list[str]
     folder, which one rename turns into a commit; the commit is then applied (moved into
     rendered/, removals made). A render killed before that rename changed nothing; one
     killed after it is completed by the next render (recover_interrupted)."""
-    staging: Path | None = None
-    parent = out_dir.parent
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=parent))
+    with _staging(out_dir) as staging:
         made: set[Path] = set()
         for rel, text in changed.items():
             target = staging / rel
@@ -250,20 +248,11 @@ def _write_changes(out_dir: Path, changed: Mapping[str, str], removed: list[str]
                 made.add(target.parent)
             target.write_bytes(text.encode("utf-8"))
         (staging / _REMOVALS).write_text(json.dumps(removed), "utf-8")
-        commit = Path(tempfile.mkdtemp(prefix=_COMMIT.format(name=out_dir.name), dir=parent))
+        commit = Path(
+            tempfile.mkdtemp(prefix=_COMMIT.format(name=out_dir.name), dir=out_dir.parent)
+        )
         commit.rmdir()
         os.rename(staging, commit)
-    except OSError as exc:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-        raise EnvironmentProblem(
-            f"cannot write {out_dir.name}/: {exc.strerror or type(exc).__name__}; "
-            f"{out_dir.name}/ was left as it was"
-        ) from None
-    except BaseException:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
     try:
         _apply(commit, out_dir)
     except OSError as exc:
@@ -317,10 +306,7 @@ def _write_whole(
     foreign: Mapping[str, str],
 ) -> None:
     """Build the whole new tree beside the old one and swap it in with two renames."""
-    staging: Path | None = None
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    with _staging(out_dir) as staging:
         # mkdtemp makes a private (0700) folder; rendered/ is an ordinary one.
         os.chmod(staging, 0o777 & ~_umask())
         for rel in files:
@@ -334,6 +320,17 @@ def _write_whole(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target, follow_symlinks=False)
         _swap(staging, out_dir)
+
+
+@contextlib.contextmanager
+def _staging(out_dir: Path) -> Iterator[Path]:
+    """A new folder beside out_dir to build in. On any error it is removed, out_dir is as
+    it was, and an OSError becomes one line about the machine."""
+    staging: Path | None = None
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        yield staging
     except OSError as exc:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
