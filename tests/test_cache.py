@@ -322,3 +322,24 @@ def test_a_body_failing_its_check_never_reaches_marshal(
     file.write_bytes(b"\n".join([header, check, alter(body)]))
     assert Cache.open(tmp_path).get("valid", "k") is None
     assert loaded == []
+
+
+@pytest.mark.parametrize("garbage", ['{"a": 1}, {', '{"a": 1}, {"b": 2}'], ids=["torn", "two"])
+def test_cached_outputs_that_do_not_read_back_are_rendered_again(
+    tmp_path: Path, garbage: str
+) -> None:
+    from gitops_gen.render.templating import render_repo
+    from gitops_gen.specs.loader import load_repo
+
+    repo = copy_repo(ROOT, tmp_path / "repo")
+    model = load_repo(repo)
+    cold = render_repo(model, renderer=TemplateRenderer())
+    cache = Cache.open(repo)
+    render_repo(model, renderer=TemplateRenderer(cache=cache))
+    keys = list(cache._new["render"])
+    assert len(keys) == 44
+    for key in keys:
+        cache.put("render", key, garbage)
+    warm = render_repo(model, renderer=TemplateRenderer(cache=cache))
+    assert warm.documents == cold.documents
+    assert warm.digests == cold.digests

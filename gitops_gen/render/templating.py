@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 import yaml
@@ -176,6 +176,11 @@ class _NoSlotCharacters(jinja2.BaseLoader):
 _ENCODE = json.JSONEncoder(ensure_ascii=True, allow_nan=False).encode
 
 
+# Cached outputs parsed in one pass: enough that the objects share their keys' strings,
+# few enough that the joined text stays small.
+_PARSED_AT_ONCE = 500
+
+
 class TemplateRenderer:
     """Renders planned files through the sandboxed templates, remembering each shape.
 
@@ -196,7 +201,7 @@ class TemplateRenderer:
         renders two revisions of one repo (diff): what did not change is not rendered twice.
         `cache`: look each output up by its template and values in what earlier runs
         rendered (the packaged templates only: the cache is keyed to gitops-gen's code)."""
-        self._reused: dict[tuple[str, str], tuple[Any, str]] | None = {} if reuse else None
+        self._reused: dict[str, tuple[Any, str]] | None = {} if reuse else None
         self._cache = cache if cache is not None and cache.enabled and loader is None else None
         self._values: list[str] = []
         self._shapes: dict[str, _Shape | None] = {}
@@ -221,31 +226,75 @@ class TemplateRenderer:
 
     def render_json(self, planned: PlannedFile) -> tuple[Any, str]:
         """The object, and its JSON text (the content key of the object)."""
-        if self._reused is None and self._cache is None:
-            return self._render_json(planned)
-        try:
-            key = (planned.template or "", _ENCODE(planned.values))
-        except (TypeError, ValueError):
-            return self._render_json(planned)
-        if self._reused is not None:
-            found = self._reused.get(key)
-            if found is None:
-                found = self._reused[key] = self._rendered(planned, key)
-            return found  # the same object for both revisions: objects are never modified
-        return self._rendered(planned, key)
+        return self.render_many([planned])[0]
 
-    def _rendered(self, planned: PlannedFile, key: tuple[str, str]) -> tuple[Any, str]:
-        """Rendered, or its JSON text as an earlier run rendered it from the same template
-        and values (the values are what the planner made of every input)."""
+    def render_many(self, files: Sequence[PlannedFile]) -> list[tuple[Any, str]]:
+        """render_json of each file. An output the cache holds (rendered by an earlier run
+        from the same template and values: the values are what the planner made of every
+        input) is not rendered again; those texts are parsed in one pass, so that the
+        objects share their keys' strings (a quarter less memory than parsing each)."""
+        found: list[tuple[Any, str] | None] = []
+        cached: list[tuple[int, str, str]] = []  # (index, JSON text, key)
+        for planned in files:
+            key = self._key(planned)
+            if key is None:
+                found.append(self._render_json(planned))
+                continue
+            if self._reused is not None and key in self._reused:
+                # The same object for both revisions: objects are never modified.
+                found.append(self._reused[key])
+                continue
+            text = self._cached_text(key)
+            if text is not None:
+                cached.append((len(found), text, key))
+                found.append(None)
+                continue
+            found.append(self._remember(key, self._rendered(planned, key)))
+        for start in range(0, len(cached), _PARSED_AT_ONCE):
+            chunk = cached[start : start + _PARSED_AT_ONCE]
+            for (index, _, key), output in zip(chunk, self._parse(chunk, files), strict=True):
+                found[index] = self._remember(key, output)
+        return cast(list[tuple[Any, str]], found)  # every None was filled just above
+
+    def _key(self, planned: PlannedFile) -> str | None:
+        """The digest of the template's name and the values' JSON."""
+        if self._reused is None and self._cache is None:
+            return None
+        try:
+            return digest("render", planned.template or "", _ENCODE(planned.values))
+        except (TypeError, ValueError):
+            return None
+
+    def _cached_text(self, key: str) -> str | None:
         if self._cache is None:
-            return self._render_json(planned)
-        cache_key = digest("render", *key)
-        text = self._cache.get("render", cache_key)
-        if isinstance(text, str):
-            return json.loads(text), text
+            return None
+        text = self._cache.get("render", key)
+        return text if isinstance(text, str) else None
+
+    def _parse(
+        self, cached: list[tuple[int, str, str]], files: Sequence[PlannedFile]
+    ) -> list[tuple[Any, str]]:
+        if not cached:
+            return []
+        try:
+            parsed = json.loads("[" + ",".join(text for _, text, _ in cached) + "]")
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list) and len(parsed) == len(cached):
+            return [(data, text) for data, (_, text, _) in zip(parsed, cached, strict=True)]
+        # Not what this cache writes: render them again.
+        return [self._rendered(files[index], key) for index, _, key in cached]
+
+    def _remember(self, key: str, found: tuple[Any, str]) -> tuple[Any, str]:
+        if self._reused is not None:
+            self._reused.setdefault(key, found)
+        return found
+
+    def _rendered(self, planned: PlannedFile, key: str) -> tuple[Any, str]:
+        """Rendered now, and remembered in the cache."""
         data, text, shaped = self._render(planned)
-        if shaped:  # JSON text that reads back as exactly this data
-            self._cache.put("render", cache_key, text)
+        if shaped and self._cache is not None:  # JSON text that reads back as this data
+            self._cache.put("render", key, text)
         return data, text
 
     def _render_json(self, planned: PlannedFile) -> tuple[Any, str]:
@@ -303,14 +352,16 @@ def render_repo(repo: Repo, *, renderer: TemplateRenderer | None = None) -> Rend
     digests: dict[str, str] = {}
     objects: list[RenderedObject] = []
     compose: list[RenderedObject] = []
-    for planned in plan_repo(repo):
+    files = plan_repo(repo)
+    outputs = iter(renderer.render_many([p for p in files if p.template is not None]))
+    for planned in files:
         if planned.template is None:
             data: Any = planned.values
             text = _ENCODE(data)
             if planned.compose:
                 compose.append(RenderedObject(planned.path, planned.origin, data))
         else:
-            data, text = renderer.render_json(planned)
+            data, text = next(outputs)
             if not isinstance(data, dict) or "kind" not in data:
                 raise TemplateError(
                     f"templates/{planned.template}: {planned.path} is not a Kubernetes object"
