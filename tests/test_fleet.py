@@ -143,6 +143,12 @@ def test_the_applicationset_is_checked_against_argo_cds_real_crd() -> None:
             "gitops-gen.yaml:13: clusters[1].server: cluster 'homelab' has the server of "
             "cluster 'gpu-prod': one Argo CD would deploy both trees to the same cluster",
         ),
+        (  # the same API server in other letters, with the scheme's port written out
+            f"    server: {HOMELAB}\n",
+            f"    server: {IN_CLUSTER.upper().replace('HTTPS', 'https')}:443\n",
+            "gitops-gen.yaml:13: clusters[1].server: cluster 'homelab' has the server of "
+            "cluster 'gpu-prod': one Argo CD would deploy both trees to the same cluster",
+        ),
     ],
 )
 def test_a_hub_that_cannot_tell_its_clusters_apart_is_bad_input(
@@ -342,3 +348,22 @@ def test_a_server_is_written_as_argo_cd_stores_it(tmp_path: Path) -> None:
     assert servers == {HOMELAB}
     project = objects["gpu-prod/argocd/fleet/appproject.yaml"]
     assert HOMELAB + "/" not in {d["server"] for d in project["spec"]["destinations"]}
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("https://kube.example.com", "HTTPS://Kube.Example.COM:443/", True),
+        ("http://kube.example.com:80", "http://kube.example.com", True),
+        ("https://kube.example.com:6443", "https://kube.example.com", False),
+        ("https://kube.example.com:80", "https://kube.example.com", False),
+        ("https://[FD00::1]:443", "https://[fd00::1]", True),
+        ("https://rancher.example.com/k8s/clusters/c-1", "https://rancher.example.com", False),
+    ],
+)
+def test_servers_are_one_api_server_when_only_their_spelling_differs(
+    one: str, other: str, same: bool
+) -> None:
+    from gitops_gen.specs.loader import _api_address
+
+    assert (_api_address(one) == _api_address(other)) is same

@@ -9,6 +9,7 @@ import hashlib
 import json
 import posixpath
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -439,14 +440,32 @@ def _check_hub(config: RepoConfig, hub: str, report: Callable[[KeyPath, str], No
                 f"without one its objects would go to the hub itself ({IN_CLUSTER})",
             )
             continue
-        other = servers.get(cluster.server)
+        address = _api_address(cluster.server)
+        other = servers.get(address)
         if other is not None:
             report(
                 ("clusters", index, "server"),
                 f"cluster {cluster.name!r} has the server of cluster {other!r}: one Argo CD "
                 "would deploy both trees to the same cluster",
             )
-        servers.setdefault(cluster.server, cluster.name)
+        servers.setdefault(address, cluster.name)
+
+
+def _api_address(server: str) -> str:
+    """The API server a URL reaches: scheme and host in any letter case, and the scheme's
+    own port written out or not, are one address (Argo CD itself matches the text, so the
+    rendered server stays as written)."""
+    parts = urllib.parse.urlsplit(server)
+    try:
+        port = parts.port
+    except ValueError:
+        return server
+    default = {"https": 443, "http": 80}.get(parts.scheme.lower())
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    shown = "" if port is None or port == default else f":{port}"
+    return f"{parts.scheme.lower()}://{host}{shown}{parts.path.rstrip('/')}"
 
 
 def _with_cluster(node: Node, config: RepoConfig, problems: list[Problem]) -> Node:
