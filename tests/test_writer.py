@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Callable
@@ -11,7 +12,13 @@ import pytest
 
 from gitops_gen.cache import CACHE_DIR
 from gitops_gen.errors import EnvironmentProblem
-from gitops_gen.render.writer import ForeignFileError, compare_tree, write_file_atomic, write_tree
+from gitops_gen.render.writer import (
+    ForeignFileError,
+    compare_tree,
+    recover_interrupted,
+    write_file_atomic,
+    write_tree,
+)
 from tests.conftest import ROOT, Result, edit
 
 FAST = "lanes/qwen36-35b-gguf-fast.yaml"
@@ -333,3 +340,29 @@ def test_a_commit_that_cannot_be_finished_is_dropped_and_the_render_goes_on(
     write_tree(out, {"a.yaml": GEN + "a: 2\n"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rendered"]
     assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} == {"a.yaml"}
+
+
+def test_a_planted_commit_writes_and_removes_nothing_outside_rendered(tmp_path: Path) -> None:
+    # A .rendered.commit-* folder committed to a repository arrives in every clone, and
+    # the next render would finish it: it must not reach past rendered/ or through a link.
+    out = tmp_path / "rendered"
+    write_tree(out, {"a.yaml": GEN})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.yaml").write_text(GEN + "kept: true\n")
+    (out / "linked").symlink_to(outside, target_is_directory=True)
+    planted = tmp_path / ".rendered.commit-x"
+    (planted / "linked").mkdir(parents=True)
+    (planted / "linked" / "new.yaml").write_text(GEN)  # through the link
+    for removals in (["../outside/victim.yaml"], ["linked/victim.yaml"]):
+        (planted / ".removals").write_text(json.dumps(removals))
+        recover_interrupted(out)
+        assert sorted(p.name for p in outside.iterdir()) == ["victim.yaml"]
+        assert (outside / "victim.yaml").read_text() == GEN + "kept: true\n"
+        planted.mkdir(exist_ok=True)
+        (planted / "linked").mkdir(exist_ok=True)
+        (planted / "linked" / "new.yaml").write_text(GEN)
+    (planted / ".removals").write_text("[]")
+    recover_interrupted(out)
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.yaml"]
+    assert not planted.exists()

@@ -12,6 +12,7 @@ the new tree instead of rewritten, so it keeps its inode and mtime for the next 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -264,23 +265,31 @@ def _write_changes(out_dir: Path, changed: Mapping[str, str], removed: list[str]
 
 def _apply(commit: Path, out_dir: Path) -> None:
     """Move a commit's files into out_dir and make its removals; safe to repeat after it
-    was interrupted (what was moved is gone from the commit, a removal is idempotent)."""
+    was interrupted (what was moved is gone from the commit, a removal is idempotent).
+
+    Nothing here leaves out_dir or goes through a link, whatever the commit holds: a
+    commit folder may also arrive from elsewhere (committed to the repository)."""
     removals = json.loads((commit / _REMOVALS).read_text("utf-8"))
+    if not isinstance(removals, list):
+        raise ValueError("not a list of removals")
     for rel in removals:
-        path = out_dir / rel
+        path = _inside(out_dir, rel)
+        if path is None:
+            raise ValueError(f"not a path inside {out_dir.name}/")
         if path.is_file() and not path.is_symlink() and _is_generated(os.fspath(path)):
             path.unlink()
         folder = path.parent
         while folder != out_dir and _is_empty_folder(folder):
             folder.rmdir()
             folder = folder.parent
-    made: set[Path] = set()
     folders = [(commit, out_dir)]
     while folders:
         source, target = folders.pop()
-        if target not in made:
-            target.mkdir(parents=True, exist_ok=True)
-            made.add(target)
+        try:
+            if not stat.S_ISDIR(os.lstat(target).st_mode):
+                raise NotADirectoryError(errno.ENOTDIR, "not a folder", os.fspath(target))
+        except FileNotFoundError:
+            target.mkdir()
         with os.scandir(source) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
@@ -288,6 +297,32 @@ def _apply(commit: Path, out_dir: Path) -> None:
                 elif entry.name != _REMOVALS or source != commit:
                     os.replace(entry.path, target / entry.name)
     shutil.rmtree(commit, ignore_errors=True)
+
+
+def _inside(out_dir: Path, rel: object) -> Path | None:
+    """out_dir/rel, when rel is a plain relative path whose folders under out_dir are real
+    folders (not links); else None."""
+    if not isinstance(rel, str):
+        return None
+    parts = rel.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return None
+    folder = out_dir
+    for part in parts[:-1]:
+        folder = folder / part
+        try:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                return None
+        except FileNotFoundError:
+            break
+    return out_dir.joinpath(*parts)
+
+
+def _is_real_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _is_empty_folder(path: Path) -> bool:
@@ -363,7 +398,7 @@ def recover_interrupted(out_dir: Path) -> None:
         parent.glob(_COMMIT.format(name=out_dir.name) + "*"), key=lambda p: p.stat().st_mtime
     )
     for commit in commits:
-        if commit.is_dir() and not commit.is_symlink() and out_dir.is_dir():
+        if commit.is_dir() and not commit.is_symlink() and _is_real_folder(out_dir):
             try:
                 _apply(commit, out_dir)
             except (OSError, ValueError):
