@@ -96,6 +96,11 @@ class Container:
     data: Mapping[str, Any]
     init: bool
 
+    @cached_property
+    def gpus(self) -> Mapping[str, int]:
+        """container_gpus, worked out once (several rules ask)."""
+        return container_gpus(self.data)
+
 
 @dataclass(frozen=True)
 class Autoscaler:
@@ -185,7 +190,7 @@ class Workload:
         init: dict[str, int] = {}
         for container in self.containers():
             sidecar = container.init and container.data.get("restartPolicy") == "Always"
-            for resource, count in container_gpus(container.data).items():
+            for resource, count in container.gpus.items():
                 if container.init and not sidecar:
                     init[resource] = max(init.get(resource, 0), count)
                 else:
@@ -259,7 +264,7 @@ def gpu_access(workload: Workload) -> Iterator[GpuAccess]:
     # Device nodes from the host show every AMD GPU, whatever the pod requests.
     amd = GPU_RESOURCES["amd"]
     requested_amd = max(
-        (container_gpus(c.data).get(amd, 0) for c in workload.containers()), default=0
+        (c.gpus.get(amd, 0) for c in workload.containers()), default=0
     )
     for index, volume in enumerate(as_list(workload.pod.get("volumes"))):
         host = get(volume, ("hostPath", "path"))
@@ -290,7 +295,7 @@ def _nvidia_access(workload: Workload) -> Iterator[GpuAccess]:
     nvidia = GPU_RESOURCES["nvidia"]
     env = workload.gpu_env
     namespace = workload.obj.namespace or env.default_namespace
-    asks = [container_gpus(c.data).get(nvidia, 0) > 0 for c in workload.containers()]
+    asks = [c.gpus.get(nvidia, 0) > 0 for c in workload.containers()]
     unset = []
     for container, requested in zip(workload.containers(), asks, strict=True):
         if requested:
