@@ -366,3 +366,27 @@ def test_a_planted_commit_writes_and_removes_nothing_outside_rendered(tmp_path: 
     recover_interrupted(out)
     assert sorted(p.name for p in outside.iterdir()) == ["victim.yaml"]
     assert not planted.exists()
+
+
+def test_a_folder_that_may_not_be_written_sends_the_write_to_a_whole_new_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (The suite may run as root, for whom every folder is writable: ask os.access.)
+    import gitops_gen.render.writer as writer
+
+    out = tmp_path / "rendered"
+    write_tree(out, {"locked/a.yaml": GEN, "b.yaml": GEN})
+    real_access = writer.os.access
+    monkeypatch.setattr(
+        writer.os, "access", lambda p, m: Path(p).name != "locked" and real_access(p, m)
+    )
+    whole: list[str] = []
+    real_whole = writer._write_whole
+    monkeypatch.setattr(
+        writer, "_write_whole", lambda out_dir, *a: whole.append("whole") or real_whole(out_dir, *a)
+    )
+    write_tree(out, {"locked/a.yaml": GEN + "a: 2\n", "b.yaml": GEN})
+    assert whole == ["whole"]
+    assert (out / "locked/a.yaml").read_text() == GEN + "a: 2\n"
+    write_tree(out, {"locked/a.yaml": GEN + "a: 2\n", "b.yaml": GEN + "b: 2\n"})
+    assert whole == ["whole"]  # a writable folder is changed in place

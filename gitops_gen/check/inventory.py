@@ -263,9 +263,7 @@ def gpu_access(workload: Workload) -> Iterator[GpuAccess]:
     yield from _nvidia_access(workload)
     # Device nodes from the host show every AMD GPU, whatever the pod requests.
     amd = GPU_RESOURCES["amd"]
-    requested_amd = max(
-        (c.gpus.get(amd, 0) for c in workload.containers()), default=0
-    )
+    requested_amd = max((c.gpus.get(amd, 0) for c in workload.containers()), default=0)
     for index, volume in enumerate(as_list(workload.pod.get("volumes"))):
         host = get(volume, ("hostPath", "path"))
         if isinstance(host, str) and _is_amd_device_path(host):

@@ -200,7 +200,7 @@ def write_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = 
     diff = _compare(out_dir, files, generated, foreign, current, memo)
     if not diff.clean:
         rewrite = {*diff.stale, *diff.missing}
-        if out_dir.is_dir() and not out_dir.is_symlink() and _fits(out_dir, rewrite):
+        if out_dir.is_dir() and not out_dir.is_symlink() and _fits(out_dir, rewrite, diff.extra):
             _write_changes(out_dir, {rel: files[rel] for rel in sorted(rewrite)}, diff.extra)
         else:
             _write_whole(out_dir, files, rewrite, generated, foreign)
@@ -209,11 +209,15 @@ def write_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = 
     return diff
 
 
-def _fits(out_dir: Path, rewrite: set[str]) -> bool:
+def _fits(out_dir: Path, rewrite: set[str], removed: list[str]) -> bool:
     """Every file to write lands in real folders of out_dir (or ones still to be made) and
-    on no folder: a foreign link or file in the way sends the write to a whole new tree."""
+    on no folder, and every folder it changes may be written: else (a foreign link or file
+    in the way, a read-only folder) the write builds a whole new tree instead, which
+    changes nothing in place."""
+    if not os.access(out_dir, os.W_OK):
+        return False
     checked: set[str] = set()
-    for rel in rewrite:
+    for rel in [*rewrite, *removed]:
         parts = rel.split("/")
         for depth in range(1, len(parts)):
             folder = "/".join(parts[:depth])
@@ -223,10 +227,10 @@ def _fits(out_dir: Path, rewrite: set[str]) -> bool:
                 mode = os.lstat(out_dir / folder).st_mode
             except FileNotFoundError:
                 break
-            if not stat.S_ISDIR(mode):
+            if not stat.S_ISDIR(mode) or not os.access(out_dir / folder, os.W_OK):
                 return False
             checked.add(folder)
-        if (out_dir / rel).is_dir():
+        if rel in rewrite and (out_dir / rel).is_dir():
             return False
     return True
 
