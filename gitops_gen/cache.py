@@ -1,16 +1,15 @@
 """What earlier runs in this checkout proved, keyed by content: `.gitops-gen-cache/`.
 
-Five facts are remembered, each under a digest of everything it depends on:
+Four facts are remembered, each under a digest of everything it depends on:
 
 - `spec`: a spec file's exact text parses (with the line of every key) to this data and
   passes its JSON Schema;
 - `render`: a template given these values (the planner's output for one file) renders
   to this JSON text;
 - `valid`: an object (its exact JSON) passes the Kubernetes schemas of a version;
-- `sha`: the bytes of a rendered file (its object's JSON and the spec file named in its
-  header) hash to a given sha256;
-- `seen`: a file under rendered/ with a given size, mtime and inode held those bytes
-  when gitops-gen last wrote or read it (what git's index does for the work tree).
+- `seen`: a file under rendered/ with a given size, mtime and inode held the bytes of a
+  given object (by its JSON's digest, and the spec file its header names) when
+  gitops-gen last wrote or read it (what git's index does for the work tree).
 
 So a run still builds the model and plans every lane (cross-lane rules see every
 object), but parses, renders, validates, emits and compares only what changed. Nothing here
@@ -47,7 +46,7 @@ CACHE_DIR = ".gitops-gen-cache"
 FILE = "cache.marshal"
 FORMAT = 2
 _OLD_FILE = "cache.json"
-_SECTIONS = ("spec", "render", "valid", "sha", "seen")
+_SECTIONS = ("spec", "render", "valid", "seen")
 _IGNORE = "# gitops-gen's cache: safe to delete, never committed.\n*\n"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"

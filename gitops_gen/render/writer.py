@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitops_gen.cache import Cache, digest
+from gitops_gen.cache import Cache
 from gitops_gen.errors import EnvironmentProblem, GitopsGenError
 from gitops_gen.render.templating import HEADER_PREFIX, RenderedTree
 
@@ -57,28 +57,26 @@ class TreeMemo:
         # beside the foreign files it found and kept; a scan of that folder needs no walk.
         self.written: tuple[Path, dict[str, str], dict[str, str]] | None = None
 
-    def _sha(self, rel: str) -> str:
-        origin = self.tree.documents[rel][0]
-        key = digest(origin, self.tree.digests.get(rel, ""))
-        sha = self.cache.get("sha", key) if rel in self.tree.digests else None
-        if not isinstance(sha, str):
-            sha = hashlib.sha256(self.tree.files[rel].encode("utf-8")).hexdigest()
-            if rel in self.tree.digests:
-                self.cache.put("sha", key, sha)
-        return sha
+    def _content(self, rel: str) -> str:
+        """What fixes the file's bytes: the spec file its header names and its object's
+        JSON (by digest) make them, for one gitops-gen; else the bytes' own sha256."""
+        found = self.tree.digests.get(rel)
+        if found is None:
+            return "sha256:" + hashlib.sha256(self.tree.files[rel].encode("utf-8")).hexdigest()
+        return f"{self.tree.documents[rel][0]}\0{found}"
 
     def holds(self, rel: str, info: os.stat_result) -> bool:
         """The file (as `info` describes it) holds exactly what the specs render to."""
         seen = self.cache.get("seen", rel)
         if not isinstance(seen, list) or seen[:3] != _identity(info):
             return False
-        return rel in self.tree.documents and seen[3:] == [self._sha(rel)]
+        return rel in self.tree.documents and seen[3:] == [self._content(rel)]
 
     def held(self, rel: str, info: os.stat_result) -> None:
         """The file (as `info` describes it) was just found to hold what the specs render to."""
         if time.time() - info.st_mtime < self.RACY:
             return
-        self.cache.put("seen", rel, [*_identity(info), self._sha(rel)])
+        self.cache.put("seen", rel, [*_identity(info), self._content(rel)])
 
 
 def _identity(info: os.stat_result) -> list[int]:
@@ -205,7 +203,8 @@ def write_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = 
         else:
             _write_whole(out_dir, files, rewrite, generated, foreign)
     if memo is not None:
-        memo.written = (out_dir, {rel: os.path.join(out_dir, rel) for rel in files}, foreign)
+        root = os.fspath(out_dir)
+        memo.written = (out_dir, {rel: f"{root}/{rel}" for rel in files}, foreign)
     return diff
 
 
