@@ -352,9 +352,9 @@ def _compose_files(root: Path, config: RepoConfig, problems: list[Problem]) -> d
 
 def _cached_doc(cache: Cache | None, key: str, relpath: str) -> SourceDoc | None:
     found = cache.get("spec", key) if cache is not None else None
-    if not (isinstance(found, list) and len(found) == 2 and isinstance(found[1], list)):
+    if not (isinstance(found, list) and len(found) == 2 and isinstance(found[1], dict)):
         return None
-    return SourceDoc(file=relpath, data=found[0], lines={tuple(p): n for p, n in found[1]})
+    return SourceDoc(file=relpath, data=found[0], lines=found[1])
 
 
 def _remember_doc(cache: Cache | None, key: str, doc: SourceDoc) -> None:
@@ -366,7 +366,7 @@ def _remember_doc(cache: Cache | None, key: str, doc: SourceDoc) -> None:
     except (TypeError, ValueError):
         return
     if data == doc.data:
-        cache.put("spec", key, [data, [[list(p), n] for p, n in doc.lines.items()]])
+        cache.put("spec", key, [data, dict(doc.lines)])  # marshal keeps the tuple keys
 
 
 def _unique(kind: str, items: list[N], problems: list[Problem]) -> dict[str, N]:
