@@ -183,6 +183,10 @@ def test_unknown_keywords_are_refused_not_ignored() -> None:
     [
         ({"type": "integer"}, [1, 2.0], [True, 1.5, "1"]),
         ({"enum": [1, "a"]}, [1, "a", 1.0], [True, "b"]),
+        ({"enum": ["a", "b"]}, ["a", "b"], ["c", None, 1, True, ["a"]]),
+        ({"type": "boolean"}, [True, False], [0, 1, None, "true"]),
+        ({"type": ["integer", "string"]}, [1, 2.0, "x"], [True, 1.5, None]),
+        ({"type": ["string", "null"]}, ["x", None], [1, False, []]),
         ({"const": False}, [False], [0, None]),
         ({"uniqueItems": True}, [[1, True], [[1], [2]]], [[1, 1.0], [{"a": 1}, {"a": 1}]]),
         ({"oneOf": [{"type": "string"}, {"minLength": 2}]}, ["x", 5], ["xy"]),

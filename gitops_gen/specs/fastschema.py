@@ -125,10 +125,16 @@ class SchemaCompiler:
             if len(names) == 1 and names[0] in _PLAIN_TYPES:
                 plain = _PLAIN_TYPES[names[0]]
                 return [lambda v: isinstance(v, plain)]
-            return [lambda v: any(_is_type(v, n) for n in names)]
+            if names == ["integer"]:
+                return [_is_integer]
+            return [_any_type(tuple(names))]
         if key == "enum":
             options = list(value)
-            return [lambda v: any(_equal(v, o) for o in options)]
+            if all(isinstance(o, str) for o in options):
+                # JSON equality with a string is string equality.
+                strings = frozenset(options)
+                return [lambda v: isinstance(v, str) and v in strings]
+            return [_any_equal(tuple(options))]
         if key == "const":
             return [lambda v: _equal(v, value)]
         if key == "$ref":
@@ -211,7 +217,38 @@ class SchemaCompiler:
 
 
 # Types whose test is one isinstance (bool is an int, so integer and number are not).
-_PLAIN_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "object": dict, "array": list}
+_PLAIN_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "object": dict,
+    "array": list,
+    "boolean": bool,
+}
+
+
+def _is_integer(v: Any) -> bool:
+    return not isinstance(v, bool) and (
+        isinstance(v, int) or (isinstance(v, float) and v.is_integer())
+    )
+
+
+def _any_type(names: tuple[str, ...]) -> Predicate:
+    def check(v: Any) -> bool:
+        for name in names:  # noqa: SIM110 (a loop, not any(): see _all_of)
+            if _is_type(v, name):
+                return True
+        return False
+
+    return check
+
+
+def _any_equal(options: tuple[Any, ...]) -> Predicate:
+    def check(v: Any) -> bool:
+        for option in options:  # noqa: SIM110 (a loop, not any(): see _all_of)
+            if _equal(v, option):
+                return True
+        return False
+
+    return check
 
 
 # The combinators the schemas use most, as plain loops: a generator per call to all()
