@@ -187,6 +187,7 @@ def test_unknown_keywords_are_refused_not_ignored() -> None:
         ({"type": "boolean"}, [True, False], [0, 1, None, "true"]),
         ({"type": ["integer", "string"]}, [1, 2.0, "x"], [True, 1.5, None]),
         ({"type": ["string", "null"]}, ["x", None], [1, False, []]),
+        ({"type": ["boolean", "object"]}, [True, {}], [0, 1, None, []]),
         ({"const": False}, [False], [0, None]),
         ({"uniqueItems": True}, [[1, True], [[1], [2]]], [[1, 1.0], [{"a": 1}, {"a": 1}]]),
         ({"oneOf": [{"type": "string"}, {"minLength": 2}]}, ["x", 5], ["xy"]),

@@ -122,8 +122,8 @@ class SchemaCompiler:
             names = [value] if isinstance(value, str) else list(value)
             for n in names:
                 _is_type(None, n)  # raises Unsupported for an unknown type name
-            if len(names) == 1 and names[0] in _PLAIN_TYPES:
-                plain = _PLAIN_TYPES[names[0]]
+            if all(n in _PLAIN_TYPES for n in names):  # ["string", "null"], say
+                plain = tuple(_PLAIN_TYPES[n] for n in names)
                 return [lambda v: isinstance(v, plain)]
             if names == ["integer"]:
                 return [_is_integer]
@@ -217,11 +217,12 @@ class SchemaCompiler:
 
 
 # Types whose test is one isinstance (bool is an int, so integer and number are not).
-_PLAIN_TYPES: dict[str, type | tuple[type, ...]] = {
+_PLAIN_TYPES: dict[str, type] = {
     "string": str,
     "object": dict,
     "array": list,
     "boolean": bool,
+    "null": type(None),
 }
 
 
