@@ -127,14 +127,14 @@ class SchemaCompiler:
                 return [lambda v: isinstance(v, plain)]
             if names == ["integer"]:
                 return [_is_integer]
-            return [_any_type(tuple(names))]
+            return [_any(_is_type, tuple(names))]
         if key == "enum":
             options = list(value)
             if all(isinstance(o, str) for o in options):
                 # JSON equality with a string is string equality.
                 strings = frozenset(options)
                 return [lambda v: isinstance(v, str) and v in strings]
-            return [_any_equal(tuple(options))]
+            return [_any(_equal, tuple(options))]
         if key == "const":
             return [lambda v: _equal(v, value)]
         if key == "$ref":
@@ -232,20 +232,12 @@ def _is_integer(v: Any) -> bool:
     )
 
 
-def _any_type(names: tuple[str, ...]) -> Predicate:
+def _any(test: Callable[[Any, Any], bool], items: tuple[Any, ...]) -> Predicate:
+    """True when `test(value, item)` holds for some item (a type name, an enum option)."""
+
     def check(v: Any) -> bool:
-        for name in names:  # noqa: SIM110 (a loop, not any(): see _all_of)
-            if _is_type(v, name):
-                return True
-        return False
-
-    return check
-
-
-def _any_equal(options: tuple[Any, ...]) -> Predicate:
-    def check(v: Any) -> bool:
-        for option in options:  # noqa: SIM110 (a loop, not any(): see _all_of)
-            if _equal(v, option):
+        for item in items:  # noqa: SIM110 (a loop, not any(): see _all_of)
+            if test(v, item):
                 return True
         return False
 
