@@ -390,3 +390,70 @@ def test_a_folder_that_may_not_be_written_sends_the_write_to_a_whole_new_tree(
     assert (out / "locked/a.yaml").read_text() == GEN + "a: 2\n"
     write_tree(out, {"locked/a.yaml": GEN + "a: 2\n", "b.yaml": GEN + "b: 2\n"})
     assert whole == ["whole"]  # a writable folder is changed in place
+
+
+def _pending_commit(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    """A commit folder as a render stopped right after its commit rename leaves it."""
+    commit = tmp_path / f".{name}.commit-x"
+    for rel, text in files.items():
+        (commit / rel).parent.mkdir(parents=True, exist_ok=True)
+        (commit / rel).write_text(text)
+    (commit / ".removals").write_text("[]")
+    return commit
+
+
+def test_a_pending_commit_never_replaces_a_file_or_link_someone_put_there(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "rendered"
+    write_tree(out, {"a.yaml": GEN})
+    (out / "mine.yaml").write_text("hand-written\n")  # taken over since the commit
+    (out / "linked.yaml").symlink_to(tmp_path / "elsewhere.txt")
+    _pending_commit(tmp_path, "rendered", {"mine.yaml": GEN, "linked.yaml": GEN})
+    write_tree(out, {"a.yaml": GEN})
+    assert (out / "mine.yaml").read_text() == "hand-written\n"
+    assert (out / "linked.yaml").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rendered"]
+
+
+def test_a_pending_commit_does_not_outlive_the_tree_it_was_for(tmp_path: Path) -> None:
+    out = tmp_path / "rendered"
+    _pending_commit(tmp_path, "rendered", {"old.yaml": GEN})
+    write_tree(out, {"a.yaml": GEN})  # no rendered/ at all: written whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rendered"]
+    (out / "old.yaml").write_text("mine now\n")
+    write_tree(out, {"a.yaml": GEN + "a: 2\n"})
+    assert (out / "old.yaml").read_text() == "mine now\n"
+
+
+def test_leftovers_are_matched_by_the_trees_exact_name(tmp_path: Path) -> None:
+    out, sibling = tmp_path / "out[p]", tmp_path / "outp"
+    write_tree(sibling, {"b.yaml": GEN})
+    theirs = _pending_commit(tmp_path, "outp", {"theirs.yaml": GEN})
+    (tmp_path / ".outp.tmp-inflight").mkdir()
+    (tmp_path / ".out[p].tmp-mine").mkdir()
+    write_tree(out, {"a.yaml": GEN})
+    write_tree(out, {"a.yaml": GEN + "a: 2\n"})
+    assert theirs.is_dir() and (tmp_path / ".outp.tmp-inflight").is_dir()
+    assert not (tmp_path / ".out[p].tmp-mine").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["a.yaml"]
+
+
+def test_a_linked_rendered_folder_leaves_no_link_behind(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "f.txt").write_text("kept\n")
+    (tmp_path / "rendered").symlink_to(real, target_is_directory=True)
+    write_tree(tmp_path / "rendered", {"g.yaml": GEN})
+    assert not (tmp_path / "rendered").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "rendered"]
+    assert (real / "f.txt").read_text() == "kept\n"
+
+
+def test_a_dangling_link_among_the_leftovers_is_removed(tmp_path: Path) -> None:
+    out = tmp_path / "rendered"
+    write_tree(out, {"a.yaml": GEN})
+    for name in (".rendered.commit-x", ".rendered.old-x", ".rendered.tmp-x"):
+        (tmp_path / name).symlink_to(tmp_path / "gone")
+    write_tree(out, {"a.yaml": GEN + "a: 2\n"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rendered"]

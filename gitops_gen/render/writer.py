@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import hashlib
 import json
 import os
@@ -298,8 +299,20 @@ def _apply(commit: Path, out_dir: Path) -> None:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append((Path(entry.path), target / entry.name))
                 elif entry.name != _REMOVALS or source != commit:
+                    _refuse_replacing_foreign(target / entry.name)
                     os.replace(entry.path, target / entry.name)
     shutil.rmtree(commit, ignore_errors=True)
+
+
+def _refuse_replacing_foreign(path: Path) -> None:
+    """A commit replaces only what gitops-gen wrote: a file or link that appeared there
+    since (someone took the file over, say) stops it."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(mode) and _is_generated(os.fspath(path))):
+        raise FileExistsError(errno.EEXIST, "not written by gitops-gen", os.fspath(path))
 
 
 def _inside(out_dir: Path, rel: object) -> Path | None:
@@ -397,24 +410,50 @@ def recover_interrupted(out_dir: Path) -> None:
     parent = out_dir.parent
     if not parent.is_dir():
         return
-    commits = sorted(
-        parent.glob(_COMMIT.format(name=out_dir.name) + "*"), key=lambda p: p.stat().st_mtime
-    )
-    for commit in commits:
-        if commit.is_dir() and not commit.is_symlink() and _is_real_folder(out_dir):
-            try:
+    name = glob.escape(out_dir.name)  # a name like `out[1]` is not a pattern
+    for commit in _leftovers(parent, f".{name}.commit-*"):
+        if not _is_real_folder(out_dir):
+            # rendered/ was removed or replaced since: the render that follows writes
+            # it whole, and this commit must not land on a later tree.
+            _remove(commit)
+            continue
+        if commit.is_dir() and not commit.is_symlink():
+            # One that cannot be finished (something now stands in the way, or it is
+            # damaged) is dropped: the render that follows writes every file that is not
+            # what the specs render to, whatever this commit held.
+            with contextlib.suppress(OSError, ValueError):
                 _apply(commit, out_dir)
-            except (OSError, ValueError):
-                # Cannot be finished (something now stands in the way, or the commit is
-                # damaged): drop it. The render that follows writes every file that is
-                # not what the specs render to, whatever this commit held.
-                shutil.rmtree(commit, ignore_errors=True)
-    retired = sorted(parent.glob(f".{out_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if not out_dir.exists() and retired:
+        _remove(commit)
+    retired = [p for p in _leftovers(parent, f".{name}.old-*") if _is_real_folder(p)]
+    if not os.path.lexists(out_dir) and retired:
         os.rename(retired.pop(), out_dir)
-    for leftover in [*retired, *parent.glob(f".{out_dir.name}.tmp-*")]:
-        if leftover.is_dir() and not leftover.is_symlink():
-            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in [
+        *_leftovers(parent, f".{name}.old-*"),
+        *_leftovers(parent, f".{name}.tmp-*"),
+    ]:
+        if leftover != out_dir:
+            _remove(leftover)
+
+
+def _leftovers(parent: Path, pattern: str) -> list[Path]:
+    """Folders (or links) left beside out_dir, oldest first."""
+
+    def age(path: Path) -> float:
+        try:
+            return os.lstat(path).st_mtime
+        except OSError:
+            return 0.0
+
+    return sorted(parent.glob(pattern), key=age)
+
+
+def _remove(path: Path) -> None:
+    """A leftover folder, or a link in its place (never what the link points to)."""
+    if path.is_symlink() or not path.is_dir():
+        with contextlib.suppress(OSError):
+            path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _umask() -> int:
@@ -453,4 +492,4 @@ def _swap(staging: Path, out_dir: Path) -> None:
     except BaseException:
         os.rename(retired, out_dir)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    _remove(retired)  # a linked rendered/ leaves the link here: removed, its target kept
