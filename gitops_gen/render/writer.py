@@ -218,20 +218,28 @@ def _fits(out_dir: Path, rewrite: set[str], removed: list[str]) -> bool:
         return False
     checked: set[str] = set()
     for rel in [*rewrite, *removed]:
-        parts = rel.split("/")
-        for depth in range(1, len(parts)):
-            folder = "/".join(parts[:depth])
-            if folder in checked:
-                continue
-            try:
-                mode = os.lstat(out_dir / folder).st_mode
-            except FileNotFoundError:
-                break
-            if not stat.S_ISDIR(mode) or not os.access(out_dir / folder, os.W_OK):
-                return False
-            checked.add(folder)
+        if not _real_folders(out_dir, rel, checked, writable=True):
+            return False
         if rel in rewrite and (out_dir / rel).is_dir():
             return False
+    return True
+
+
+def _real_folders(out_dir: Path, rel: str, checked: set[str], *, writable: bool = False) -> bool:
+    """The folders of `rel` under out_dir are real folders (not links or files), and may
+    be written when `writable`, as far as they exist; `checked` keeps those found so."""
+    parts = rel.split("/")
+    for depth in range(1, len(parts)):
+        folder = "/".join(parts[:depth])
+        if folder in checked:
+            continue
+        try:
+            mode = os.lstat(out_dir / folder).st_mode
+        except FileNotFoundError:
+            return True
+        if not stat.S_ISDIR(mode) or (writable and not os.access(out_dir / folder, os.W_OK)):
+            return False
+        checked.add(folder)
     return True
 
 
@@ -323,15 +331,7 @@ def _inside(out_dir: Path, rel: object) -> Path | None:
     parts = rel.split("/")
     if any(part in ("", ".", "..") for part in parts):
         return None
-    folder = out_dir
-    for part in parts[:-1]:
-        folder = folder / part
-        try:
-            if not stat.S_ISDIR(os.lstat(folder).st_mode):
-                return None
-        except FileNotFoundError:
-            break
-    return out_dir.joinpath(*parts)
+    return out_dir.joinpath(*parts) if _real_folders(out_dir, rel, set()) else None
 
 
 def _is_real_folder(path: Path) -> bool:
