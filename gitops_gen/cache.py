@@ -54,11 +54,12 @@ _TAG = (
 )
 
 
-def digest(*parts: str) -> str:
-    """A content key: 128 bits of BLAKE2b over the parts, each ended by a NUL."""
+def digest(*parts: str | bytes) -> str:
+    """A content key: 128 bits of BLAKE2b over the parts, each ended by a NUL (a text
+    part as UTF-8; a bytes part, which may hold NULs, goes last)."""
     h = hashlib.blake2b(digest_size=16)
     for part in parts:
-        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -417,6 +418,26 @@ def test_a_reusing_renderer_renders_each_template_and_values_once() -> None:
     assert other == {"kind": "A", "x": [1, {"y": "w"}]}
     plain = TemplateRenderer(loader=jinja2.FunctionLoader(lambda name: "kind: A\nx: {{ v.x }}\n"))
     assert plain.render(_planned("t", x=1)) is not plain.render(_planned("t", x=1))
+
+
+def test_values_that_json_writes_alike_are_not_one_output() -> None:
+    # An output is remembered by its values: a tuple and a list, or the same keys in
+    # another order, are one JSON text but can render differently.
+    renderer = TemplateRenderer(
+        loader=jinja2.FunctionLoader(
+            lambda name: "kind: A\nx: {{ v.x | string }}\nk: {{ v.m | list | first }}\n"
+        ),
+        reuse=True,
+    )
+    as_tuple = renderer.render(_planned("t", x=(1,), m={"a": 1, "b": 2}))
+    as_list = renderer.render(_planned("t", x=[1], m={"a": 1, "b": 2}))
+    reordered = renderer.render(_planned("t", x=(1,), m={"b": 2, "a": 1}))
+    assert (as_tuple["x"], as_list["x"], reordered["x"]) == ("(1,)", "[1]", "(1,)")
+    assert (as_tuple["k"], reordered["k"]) == ("a", "b")
+    # A value marshal cannot write is rendered every time, never looked up.
+    odd = renderer.render(_planned("t", x=Fraction(1, 2), m={"a": 1}))
+    assert odd["x"] == "1/2"
+    assert renderer.render(_planned("t", x=Fraction(1, 3), m={"a": 1}))["x"] == "1/3"
 
 
 def test_two_specs_rendering_the_same_object_are_bad_input(tmp_path: Path, cli) -> None:
