@@ -177,6 +177,24 @@ def test_a_foreign_link_where_a_folder_is_written_is_not_followed(tmp_path: Path
     assert (out / "linked").is_symlink()
 
 
+@pytest.mark.parametrize("content", ["foreign", "generated", "empty"])
+def test_a_folder_where_a_rendered_file_goes(tmp_path: Path, content: str) -> None:
+    # Holding a file gitops-gen did not write, it is refused like a foreign file (it was
+    # a failed write, exit 4); holding only what gitops-gen wrote, or nothing, it goes.
+    out = tmp_path / "rendered"
+    write_tree(out, {"a.yaml": GEN})
+    (out / "b.yaml" / "sub").mkdir(parents=True)
+    if content != "empty":
+        (out / "b.yaml" / "sub" / "x.yaml").write_text(GEN if content == "generated" else "x\n")
+    if content == "foreign":
+        with pytest.raises(ForeignFileError, match=r"^rendered/b.yaml/: exists and was not"):
+            write_tree(out, {"a.yaml": GEN, "b.yaml": GEN + "b: 1\n"})
+        assert (out / "b.yaml" / "sub" / "x.yaml").read_text() == "x\n"
+        return
+    write_tree(out, {"a.yaml": GEN, "b.yaml": GEN + "b: 1\n"})
+    assert (out / "b.yaml").read_text() == GEN + "b: 1\n"
+
+
 def test_compare_refuses_foreign_file_on_a_generated_path(tmp_path: Path) -> None:
     out = tmp_path / "rendered"
     out.mkdir()

@@ -178,18 +178,24 @@ def _refuse_foreign_collisions(
     if foreign:
         # A foreign file or link where a rendered file needs a folder: writing there would
         # replace it, or write through the link.
-        folders = {rel.rpartition("/")[0] for rel in files}
-        for folder in list(folders):
-            while "/" in folder:
-                folder = folder.rpartition("/")[0]
-                folders.add(folder)
+        folders = {folder for rel in files for folder in _folders_of(rel)}
         clash += sorted(rel for rel in foreign if rel in folders)
+        # A folder where a rendered file goes, holding files gitops-gen did not write.
+        holders = {folder for rel in foreign for folder in _folders_of(rel) if folder in files}
+        clash += sorted(f"{folder}/" for folder in holders)
     if clash:
         listed = ", ".join(f"{out_dir.name}/{c}" for c in clash[:5])
         raise ForeignFileError(
             f"{listed}: exists and was not written by gitops-gen; "
             "move it away so gitops-gen can own that path"
         )
+
+
+def _folders_of(rel: str) -> Iterator[str]:
+    """`a/b/c.yaml` -> `a/b`, `a`."""
+    while "/" in rel:
+        rel = rel.rpartition("/")[0]
+        yield rel
 
 
 def write_tree(out_dir: Path, files: Mapping[str, str], memo: TreeMemo | None = None) -> TreeDiff:
