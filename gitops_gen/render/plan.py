@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from gitops_gen.specs.model import (
     DcgmExporter,
     DevicePlugin,
     Gateway,
+    Gpu,
     Lane,
     Location,
     ModelLock,
@@ -31,6 +32,7 @@ from gitops_gen.specs.model import (
     Node,
     Repo,
     RepoConfig,
+    WorkflowRegistry,
 )
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "gitops-gen"}
@@ -82,6 +84,31 @@ class PlannedFile:
     values: Mapping[str, Any]
     template: str | None = None
     compose: bool = False  # a compose file: checked as a compose host's services
+
+
+class LaneInputs(Protocol):
+    """What a lane's own files are planned from besides the lane itself. Nothing else of
+    the repo (no other lane) is in reach of the planner: the lane-unit cache
+    (render/units.py) keys those files by the sources of exactly these."""
+
+    @property
+    def config(self) -> RepoConfig: ...
+    @property
+    def nodes(self) -> Mapping[str, Node]: ...
+    @property
+    def models(self) -> Mapping[str, ModelLock]: ...
+    @property
+    def workflow_registries(self) -> Mapping[str, WorkflowRegistry]: ...
+    def vendor_of(self, lane: Lane) -> str: ...
+    def gpus_of(self, lane: Lane) -> tuple[Gpu, ...]: ...
+
+
+@dataclass(frozen=True)
+class LanePlan:
+    """A lane's own files (its Deployment, Service, ...) and the URL its Service serves."""
+
+    files: list[PlannedFile]
+    base_url: str
 
 
 @dataclass(frozen=True)
@@ -170,7 +197,7 @@ def _request_limit(
 # --- per lane -----------------------------------------------------------------------
 
 
-def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
+def plan_lane(lane: Lane, repo: LaneInputs) -> dict[str, Any]:
     """The planned values of one lane (seed 002's chart contract, everything decided): what
     its templates lay out."""
     config = repo.config
@@ -261,7 +288,7 @@ def plan_lane(lane: Lane, repo: Repo) -> dict[str, Any]:
 REGISTRY_KEY = "registry.json"
 
 
-def pinned_workflows(lane: Lane, repo: Repo) -> dict[str, str] | None:
+def pinned_workflows(lane: Lane, repo: LaneInputs) -> dict[str, str] | None:
     """File name -> text of each workflow whose file matches its pin, and the registry
     (name -> sha256) as JSON for a gateway that checks requests against it; None for a
     lane without workflows. An unpinned or changed file is never rendered."""
@@ -436,6 +463,7 @@ CONTAINER_SECURITY_CONTEXT = {
     "readOnlyRootFilesystem": True,
     "capabilities": {"drop": ["ALL"]},
 }
+SECURITY = {"pod": POD_SECURITY_CONTEXT, "container": CONTAINER_SECURITY_CONTEXT}
 
 
 # --- the whole repo -----------------------------------------------------------------
@@ -614,7 +642,51 @@ def plan_app_project(
     }
 
 
-def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
+def plan_lane_files(lane: Lane, repo: LaneInputs, base: str) -> LanePlan:
+    """A lane's own files in the tree `base` (its cluster's)."""
+    config = repo.config
+    files: list[PlannedFile] = []
+
+    def add(path: str, origin: Location, values: Mapping[str, Any], template: str) -> None:
+        files.append(PlannedFile(f"{base}/lanes/{lane.name}/{path}", origin, values, template))
+
+    values = plan_lane(lane, repo)
+    values["security"] = _lane_security(lane, repo, SECURITY)
+    origin = lane.where("name")
+    add("deployment.yaml", origin, values, "lane-deployment.yaml.j2")
+    add("service.yaml", origin, _service(values), "service.yaml.j2")
+    workflows = pinned_workflows(lane, repo)
+    if workflows is not None and values["workflows"] is not None:
+        configmap = {
+            "name": values["workflows"]["configMap"],
+            "namespace": config.namespace,
+            "labels": {**values["selectorLabels"], **MANAGED_BY},
+            "data": workflows,
+        }
+        add("workflows.yaml", lane.where("workflows"), configmap, "workflows-configmap.yaml.j2")
+    isolation = _isolation(config)
+    if isolation is not None:
+        policy = _lane_policy(values, config, isolation)
+        add("networkpolicy.yaml", origin, policy, "networkpolicy.yaml.j2")
+    monitor = _pod_monitor(lane, values, config)
+    if monitor is not None:
+        add("podmonitor.yaml", origin, monitor, "podmonitor.yaml.j2")
+    return LanePlan(files, lane_base_url(values))
+
+
+def _isolation(config: RepoConfig) -> NetworkPolicies | None:
+    """The NetworkPolicies to render, if they are enabled."""
+    isolation = config.network_policies
+    return isolation if isolation is not None and isolation.enabled else None
+
+
+# Plans a lane's own files in a cluster's tree: plan_lane_files, or what a cache knows.
+LanePlanner = Callable[[Lane, str], LanePlan]
+
+
+def plan_cluster(
+    cluster: str, server: str, repo: Repo, lane_planner: LanePlanner | None = None
+) -> list[PlannedFile]:
     """Every file of one Kubernetes cluster's tree: platform, lanes, models, gateway, Argo CD."""
     config = repo.config
     config_at = config.where
@@ -626,10 +698,13 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     def add(path: str, origin: Location, values: Mapping[str, Any], template: str | None) -> None:
         files.append(PlannedFile(f"{base}/{path}", origin, values, template))
 
-    security = {"pod": POD_SECURITY_CONTEXT, "container": CONTAINER_SECURITY_CONTEXT}
-    isolation = config.network_policies if config.network_policies else None
-    if isolation is not None and not isolation.enabled:
-        isolation = None
+    security = SECURITY
+    isolation = _isolation(config)
+
+    def lane_files(lane: Lane, base: str) -> LanePlan:
+        return (
+            plan_lane_files(lane, repo, base) if lane_planner is None else lane_planner(lane, base)
+        )
 
     # Platform: namespace and runtime classes.
     add(
@@ -655,34 +730,11 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
             add(f"nodes/{node.name}.yaml", node.where("name"), rule, "nodefeaturerule.yaml.j2")
 
     # Lanes: Deployment, Service.
-    lane_values: dict[str, dict[str, Any]] = {}
+    urls: dict[str, str] = {}
     for lane in lanes:
-        values = plan_lane(lane, repo)
-        values["security"] = _lane_security(lane, repo, security)
-        lane_values[lane.name] = values
-        origin = lane.where("name")
-        add(f"lanes/{lane.name}/deployment.yaml", origin, values, "lane-deployment.yaml.j2")
-        add(f"lanes/{lane.name}/service.yaml", origin, _service(values), "service.yaml.j2")
-        workflows = pinned_workflows(lane, repo)
-        if workflows is not None and values["workflows"] is not None:
-            configmap = {
-                "name": values["workflows"]["configMap"],
-                "namespace": config.namespace,
-                "labels": {**values["selectorLabels"], **MANAGED_BY},
-                "data": workflows,
-            }
-            add(
-                f"lanes/{lane.name}/workflows.yaml",
-                lane.where("workflows"),
-                configmap,
-                "workflows-configmap.yaml.j2",
-            )
-        if isolation is not None:
-            policy = _lane_policy(values, config, isolation)
-            add(f"lanes/{lane.name}/networkpolicy.yaml", origin, policy, "networkpolicy.yaml.j2")
-        monitor = _pod_monitor(lane, values, config)
-        if monitor is not None:
-            add(f"lanes/{lane.name}/podmonitor.yaml", origin, monitor, "podmonitor.yaml.j2")
+        planned = lane_files(lane, base)
+        files.extend(planned.files)
+        urls[lane.name] = planned.base_url
 
     # Models: one prefetch Job per (node, locked model) used by a lane on that node.
     wanted = sorted({(lane.node, lane.model) for lane in lanes if lane.model})
@@ -704,7 +756,6 @@ def plan_cluster(cluster: str, server: str, repo: Repo) -> list[PlannedFile]:
     # Gateway: LiteLLM config, Deployment and Service.
     gateway = config.gateway
     if gateway is not None:
-        urls = {name: lane_base_url(values) for name, values in lane_values.items()}
         litellm = plan_gateway_config(lanes, urls, repo)
         gw = _gateway_values(gateway, litellm, config.namespace, security)
         add("gateway/configmap.yaml", gateway.where(), gw, "gateway-configmap.yaml.j2")
@@ -1114,7 +1165,7 @@ def plan_dcgm_values(
     return values
 
 
-def _lane_security(lane: Lane, repo: Repo, security: Mapping[str, Any]) -> Mapping[str, Any]:
+def _lane_security(lane: Lane, repo: LaneInputs, security: Mapping[str, Any]) -> Mapping[str, Any]:
     """The hardened contexts, plus the groups owning the GPU device nodes when the node
     says so (AMD's /dev/kfd and /dev/dri/renderD* are not world-accessible)."""
     groups = sorted({g for gpu in repo.gpus_of(lane) for g in gpu.device_groups})
