@@ -46,7 +46,7 @@ CACHE_DIR = ".gitops-gen-cache"
 FILE = "cache.marshal"
 FORMAT = 2
 _OLD_FILE = "cache.json"
-_SECTIONS = ("spec", "render", "valid", "seen")
+_SECTIONS = ("spec", "render", "lane", "valid", "seen")
 _IGNORE = "# gitops-gen's cache: safe to delete, never committed.\n*\n"
 _TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"

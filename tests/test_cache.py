@@ -3,6 +3,7 @@ any edit; it does less work; and it is never trusted beyond the folder that wrot
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 import shutil
@@ -81,13 +82,54 @@ EDITS: list[tuple[str, Callable[[Path], None]]] = [
 ]
 
 
-def test_warm_runs_match_cold_runs_after_every_kind_of_edit(tmp_path: Path) -> None:
-    warm = copy_repo(ROOT, tmp_path / "warm", with_rendered=True)
-    cold = copy_repo(ROOT, tmp_path / "cold", with_rendered=True)
+WORKFLOW_FILE = "workflows/comfyui/wan21-t2v-480p.json"
+
+
+def _repin(repo: Path) -> None:
+    """Pin the workflow file as it is now."""
+    registry = repo / "workflows/comfyui/registry.yaml"
+    sha = hashlib.sha256((repo / WORKFLOW_FILE).read_bytes()).hexdigest()
+    lines = [
+        f"    sha256: {sha}" if line.startswith("    sha256: ") else line
+        for line in registry.read_text().splitlines()
+    ]
+    registry.write_text("\n".join(lines) + "\n")
+
+
+# The lab example's generic lane mounts pinned workflows; its lanes also move about.
+LAB_EDITS: list[tuple[str, Callable[[Path], None]]] = [
+    (
+        "workflow file",
+        lambda r: (r / WORKFLOW_FILE).write_text((r / WORKFLOW_FILE).read_text() + " "),
+    ),
+    ("workflow pin", _repin),
+    ("workflow beside", lambda r: (r / "workflows/comfyui/new.json").write_text("{}")),
+    ("lane lines", lambda r: _replace(r / "lanes/comfyui.yaml", "kind: Lane", "\nkind: Lane")),
+    (
+        "lane file name",
+        lambda r: (r / "lanes/qwen25-32b.yaml").rename(r / "lanes/qwen25-32b-renamed.yaml"),
+    ),
+    (
+        "lane activation",
+        lambda r: _replace(r / "lanes/comfyui.yaml", "active: false", "active: true"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("example", "edits"),
+    [("", EDITS), ("examples/lab-48gb-comfyui", LAB_EDITS)],
+    ids=["root", "lab"],
+)
+def test_warm_runs_match_cold_runs_after_every_kind_of_edit(
+    tmp_path: Path, example: str, edits: list[tuple[str, Callable[[Path], None]]]
+) -> None:
+    warm = copy_repo(ROOT / example, tmp_path / "warm", with_rendered=True)
+    cold = copy_repo(ROOT / example, tmp_path / "cold", with_rendered=True)
     assert _run(warm, "pre-commit", cache=True) == _run(cold, "pre-commit", cache=False)
     assert (warm / CACHE_DIR / FILE).is_file()
     assert not (cold / CACHE_DIR).exists()  # GITOPS_GEN_NO_CACHE=1: nothing written
-    for name, edit in EDITS:
+    for name, edit in edits:
         edit(warm)
         edit(cold)
         for command in (["render", "--check"], ["check", "--format", "json"], ["pre-commit"]):
@@ -332,14 +374,52 @@ def test_cached_outputs_that_do_not_read_back_are_rendered_again(
     from gitops_gen.specs.loader import load_repo
 
     repo = copy_repo(ROOT, tmp_path / "repo")
-    model = load_repo(repo)
-    cold = render_repo(model, renderer=TemplateRenderer())
     cache = Cache.open(repo)
+    model = load_repo(repo, cache=cache)  # its sources known: lane units are used
+    cold = render_repo(model, renderer=TemplateRenderer())
     render_repo(model, renderer=TemplateRenderer(cache=cache))
     keys = list(cache._new["render"])
     assert len(keys) == 44
+    assert len(cache._new["lane"]) == 6
     for key in keys:
         cache.put("render", key, garbage)
     warm = render_repo(model, renderer=TemplateRenderer(cache=cache))
     assert warm.documents == cold.documents
     assert warm.digests == cold.digests
+
+
+def test_a_one_lane_edit_plans_only_that_lane(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitops_gen.render import units
+
+    repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
+    planned: list[str] = []
+    real = units.plan_lane_files
+
+    def counting(lane: Any, inputs: Any, base: str) -> Any:
+        planned.append(lane.name)
+        return real(lane, inputs, base)
+
+    monkeypatch.setattr(units, "plan_lane_files", counting)
+    first = _check_cached(repo)
+    assert len(planned) == 6  # every lane, cold
+    planned.clear()
+    assert _check_cached(repo) == first
+    assert planned == []
+    _replace(repo / "lanes/qwen36-35b-gguf-fast.yaml", "49152", "32768")
+    _check_cached(repo)
+    assert planned == ["qwen36-35b-gguf-fast"]
+    planned.clear()
+    _replace(repo / "hardware/gpu-worker-1.yaml", 'cpu: "15"', 'cpu: "13"')
+    _check_cached(repo)
+    assert len(planned) == 6  # a node is an input of every lane's plan
+
+
+def test_the_lane_unit_key_covers_what_a_lane_is_planned_from() -> None:
+    # plan_lane_files sees the lane and LaneInputs only; render/units.py keys its files
+    # by the sources of exactly these. A new member needs its sources in that key.
+    from gitops_gen.render.plan import LaneInputs
+
+    members = {name for name in vars(LaneInputs) if not name.startswith("_")}
+    assert members == {"config", "nodes", "models", "workflow_registries", "vendor_of", "gpus_of"}

@@ -84,6 +84,8 @@ class PlannedFile:
     values: Mapping[str, Any]
     template: str | None = None
     compose: bool = False  # a compose file: checked as a compose host's services
+    # The render-cache key of the output, known without the values (render/units.py).
+    cached: str | None = None
 
 
 class LaneInputs(Protocol):

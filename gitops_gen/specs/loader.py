@@ -97,11 +97,14 @@ def load_repo(
     schemas = schemas or SpecSchemas()
     problems: list[Problem] = []
     real_root = root.resolve()
+    sources: dict[str, str] = {}
 
     def load(relpath: str, kind: str, build: Callable[[SourceDoc], T]) -> T | None:
         try:
             text = read_text(root, relpath, real_root)
             key = digest("spec", kind, text) if cache is not None else ""
+            if cache is not None:
+                sources[relpath] = key
             doc = _cached_doc(cache, key, relpath)
             if doc is not None:
                 return build(doc)
@@ -180,6 +183,7 @@ def load_repo(
         manifests=manifests,
         compose_files=compose_files,
         workflow_registries=registries,
+        sources=sources,
     )
 
 

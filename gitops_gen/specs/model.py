@@ -433,6 +433,10 @@ class Repo:
     compose_files: Mapping[str, SourceDoc] = field(default_factory=dict)
     # Registry file -> the workflows it pins (for generic lanes' `workflows`).
     workflow_registries: Mapping[str, WorkflowRegistry] = field(default_factory=dict)
+    # Spec file -> the digest of its kind and exact text, for every file the model was
+    # built from (the config, hardware/, lanes/, the model lock, the workflow
+    # registries); empty when the loader kept no cache.
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def cluster_of(self, lane: Lane) -> str:
         return self.nodes[lane.node].cluster
