@@ -7,10 +7,11 @@ pod", "the GPUs a pod claims"), in the manner of kube-linter, not in rule base c
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from fractions import Fraction
+from functools import cached_property, partial
+from typing import Any, TypeVar
 
 from gitops_gen.render.compose import LANE_LABEL
 from gitops_gen.render.scheduling import NodeIndex, agent_vendor, is_pinned, tolerates_node
@@ -90,6 +91,13 @@ def get(data: Any, path: KeyPath, default: Any = None) -> Any:
     return data
 
 
+N = TypeVar("N", int, Fraction)
+
+
+def _gpus_of(resource: str, container: Container) -> int:
+    return container.gpus.get(resource, 0)
+
+
 @dataclass(frozen=True)
 class Container:
     path: KeyPath  # from the object root
@@ -100,6 +108,29 @@ class Container:
     def gpus(self) -> Mapping[str, int]:
         """container_gpus, worked out once (several rules ask)."""
         return container_gpus(self.data)
+
+    @property
+    def sidecar(self) -> bool:
+        """A native sidecar: an init container that keeps running beside the app."""
+        return self.init and self.data.get("restartPolicy") == "Always"
+
+
+def pod_request(containers: Iterable[Container], amount: Callable[[Container], N], zero: N) -> N:
+    """What the scheduler counts of one pod (Kubernetes' PodRequests), given each
+    container's amount: the app containers plus every native sidecar, or, if more, an
+    init container plus the sidecars started before it. `containers`: init containers
+    first, in their order."""
+    app = sidecars = largest_init = zero
+    for container in containers:
+        value = amount(container)
+        if not container.init:
+            app += value
+        elif container.sidecar:
+            sidecars += value
+            largest_init = max(largest_init, sidecars)
+        else:
+            largest_init = max(largest_init, value + sidecars)
+    return max(app + sidecars, largest_init)
 
 
 @dataclass(frozen=True)
@@ -179,23 +210,15 @@ class Workload:
         )
 
     def gpu_claims(self) -> dict[str, int]:
-        """GPUs one pod holds, per resource: max(sum of app containers, largest init).
-        A native sidecar (an init container with `restartPolicy: Always`) keeps running
-        beside the app containers, so its GPUs add to theirs."""
+        """GPUs one pod holds, per resource, as the scheduler counts them (pod_request):
+        a native sidecar keeps running beside the app containers, so its GPUs add to
+        theirs."""
         return dict(self._gpu_claims)
 
     @cached_property
     def _gpu_claims(self) -> dict[str, int]:
-        app: dict[str, int] = {}
-        init: dict[str, int] = {}
-        for container in self.containers():
-            sidecar = container.init and container.data.get("restartPolicy") == "Always"
-            for resource, count in container.gpus.items():
-                if container.init and not sidecar:
-                    init[resource] = max(init.get(resource, 0), count)
-                else:
-                    app[resource] = app.get(resource, 0) + count
-        return {r: max(app.get(r, 0), init.get(r, 0)) for r in sorted(app.keys() | init.keys())}
+        resources = sorted({r for container in self.containers() for r in container.gpus})
+        return {r: pod_request(self.containers(), partial(_gpus_of, r), 0) for r in resources}
 
     def unrequested_gpus(self) -> list[GpuAccess]:
         """GPUs the pod can see without requesting them (see gpu_access)."""

@@ -11,9 +11,12 @@ from tests.rules.cases import (
     COMPOSE_REPO,
     DEEP,
     FAST,
+    NO_GPU_REQUEST,
     NODE,
+    RUNNING,
     expect,
     replace,
+    sidecar,
 )
 from tests.rules.harness import Case, assert_case, run
 
@@ -47,6 +50,43 @@ CASES = [
         edits=(
             replace(DEEP, 'cpu: {request: "8", limit: "14"}', 'cpu: {request: "64", limit: "64"}'),
         ),
+    ),
+]
+
+
+def _with_init(*containers: tuple[str, str, bool]) -> dict[str, object]:
+    """The running hand-written Deployment (2 CPUs, no GPU) beside the active lane, with
+    init containers (name, CPUs, native sidecar). 4.245 CPUs are free beside the lane."""
+    init = "      initContainers:\n" + "".join(
+        f"        - name: {name}\n"
+        + ("          restartPolicy: Always\n" if always else "")
+        + f"          image: {IMAGE}\n"
+        + f'          resources: {{requests: {{cpu: "{cpu}"}}, limits: {{cpu: "{cpu}"}}}}\n'
+        for name, cpu, always in containers
+    )
+    return sidecar(
+        RUNNING,
+        *NO_GPU_REQUEST,
+        ("requests: {cpu: 100m}", 'requests: {cpu: "2"}'),
+        ("      containers:\n", init + "      containers:\n"),
+    )
+
+
+IMAGE = "ghcr.io/example/tool:1.0@sha256:" + "a" * 64
+
+# Kubernetes counts a native sidecar (restartPolicy: Always) beside the app containers,
+# and an init container beside the sidecars started before it.
+CASES += [
+    Case("an-init-container-runs-before-the-app", edits=(_with_init(("setup", "3", False)),)),
+    Case(
+        "a-native-sidecar-runs-beside-the-app",
+        edits=(_with_init(("shipper", "3", True)),),
+        expect=(expect("block", NODE, "allocatable:"),),
+    ),
+    Case(
+        "an-init-container-runs-beside-earlier-sidecars",
+        edits=(_with_init(("shipper", "1", True), ("setup", "3.5", False)),),
+        expect=(expect("block", NODE, "allocatable:"),),
     ),
 ]
 

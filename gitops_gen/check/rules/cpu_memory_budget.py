@@ -16,7 +16,7 @@ from typing import Any
 
 from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
-from gitops_gen.check.inventory import ComposeService, Workload
+from gitops_gen.check.inventory import ComposeService, Container, Workload, pod_request
 from gitops_gen.specs.model import Node
 from gitops_gen.specs.quantity import (
     format_cpu,
@@ -40,21 +40,19 @@ TRANSIENT = {"Job", "CronJob"}
 
 
 def pod_requests(workload: Workload, resource: str) -> Fraction:
-    app = Fraction(0)
-    init = Fraction(0)
-    for container in workload.containers():
-        value = ((container.data.get("resources") or {}).get("requests") or {}).get(resource)
-        if value is None:
-            continue
-        try:
-            amount = parse_quantity(value)
-        except ValueError:
-            continue
-        if container.init:
-            init = max(init, amount)
-        else:
-            app += amount
-    return max(app, init)
+    """What the scheduler counts of one pod's requests of `resource`: native sidecars run
+    beside the app containers, so theirs add up (pod_request)."""
+    return pod_request(workload.containers(), partial(_requested, resource), Fraction(0))
+
+
+def _requested(resource: str, container: Container) -> Fraction:
+    value = ((container.data.get("resources") or {}).get("requests") or {}).get(resource)
+    if value is None:
+        return Fraction(0)
+    try:
+        return parse_quantity(value)
+    except ValueError:
+        return Fraction(0)
 
 
 def service_reservation(service: ComposeService, resource: str) -> Fraction:
