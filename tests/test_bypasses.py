@@ -14,6 +14,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gitops_gen.check.findings import Finding, Severity
 from tests.rules.cases import FAST, NO_GPU_REQUEST, NODE, RUNNING, SIDECAR, replace, sidecar
 from tests.rules.harness import Case, run
@@ -163,6 +165,70 @@ def test_visible_devices_from_a_configmap_via_valuefrom_is_seen(tmp_path: Path) 
     )
     _repo, findings = run(Case("valuefrom", edits=edits), tmp_path)
     assert blocks_in(findings, SIDECAR), shown(findings)
+
+
+# envFrom names each variable prefix + key (Kubernetes), from a ConfigMap or a Secret, and
+# a later source wins over an earlier one.
+PREFIXED = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: gpu-env, namespace: vllm}
+data: {VISIBLE_DEVICES: all}
+"""
+VOID = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: no-gpu, namespace: vllm}
+data: {NVIDIA_VISIBLE_DEVICES: void}
+"""
+SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: gpu-env, namespace: vllm}
+data: {NVIDIA_VISIBLE_DEVICES: YWxs}
+"""
+
+
+def _env_from(*sources: str) -> tuple[str, str]:
+    return (
+        "          resources:\n",
+        "          envFrom:\n"
+        + "".join(f"            - {s}\n" for s in sources)
+        + "          resources:\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("manifests", "sources", "blocked"),
+    [
+        ((PREFIXED,), ("{prefix: NVIDIA_, configMapRef: {name: gpu-env}}",), True),
+        ((SECRET,), ("secretRef: {name: gpu-env}",), True),  # base64 of "all"
+        (
+            (VISIBLE_ALL, VOID),
+            ("configMapRef: {name: gpu-env}", "configMapRef: {name: no-gpu}"),
+            False,
+        ),
+        (
+            (VOID, VISIBLE_ALL),
+            ("configMapRef: {name: no-gpu}", "configMapRef: {name: gpu-env}"),
+            True,
+        ),
+    ],
+    ids=["prefixed", "secret", "later-void-wins", "later-all-wins"],
+)
+def test_visible_devices_from_envfrom_as_kubernetes_builds_them(
+    tmp_path: Path, manifests: tuple[str, ...], sources: tuple[str, ...], blocked: bool
+) -> None:
+    edits = (
+        write("manifests/gpu-env.yaml", "---\n".join(manifests)),
+        # Without the runtime class, which is a route of its own: a node whose default
+        # runtime is NVIDIA's honours the variable in any container.
+        sidecar(
+            RUNNING, *NO_GPU_REQUEST, _env_from(*sources), ("      runtimeClassName: nvidia\n", "")
+        ),
+    )
+    _repo, findings = run(Case("envfrom", edits=edits), tmp_path)
+    assert bool(blocks_in(findings, SIDECAR)) == blocked, shown(findings)
 
 
 # --- 4. A native sidecar's GPU adds to the app containers' ----------------------------------

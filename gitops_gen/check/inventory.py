@@ -6,6 +6,7 @@ pod", "the GPUs a pod claims"), in the manner of kube-linter, not in rule base c
 
 from __future__ import annotations
 
+import base64
 import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -174,7 +175,15 @@ class GpuEnv:
     # then the runtime honours that variable in any container, requested or not.
     envvar_strategy: bool = True
     config_maps: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+    # (namespace, name) -> the Secret's values as text (`data` decoded, `stringData`).
+    secrets: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
     default_namespace: str = ""
+
+    def source(self, kind: str, namespace: str, name: Any) -> Mapping[str, Any] | None:
+        """The data of a ConfigMap (`configMap...Ref`) or Secret (`secret...Ref`) in this
+        repo; None for one it does not hold."""
+        found = self.config_maps if kind.startswith("configMap") else self.secrets
+        return found.get((namespace, name)) if isinstance(name, str) else None
 
 
 @dataclass(frozen=True)
@@ -353,22 +362,24 @@ def _visible_devices(
         where = (*container.path, "env", index)
         if "value" in item:
             return str(item.get("value") or "").strip(), where
-        ref = get(item, ("valueFrom", "configMapKeyRef"))
-        if isinstance(ref, dict):
-            data = env.config_maps.get((namespace, str(ref.get("name"))))
+        for kind in ("configMapKeyRef", "secretKeyRef"):
+            ref = get(item, ("valueFrom", kind))
+            data = env.source(kind, namespace, ref.get("name")) if isinstance(ref, dict) else None
             if data is not None and isinstance(data.get(str(ref.get("key"))), str):
                 return str(data[str(ref.get("key"))]).strip(), where
         return "(not known here)", where
+    # Each source sets prefix + key for each of its keys; a later source wins.
+    found: tuple[str | None, KeyPath] = (None, ())
     for index, source in enumerate(as_list(container.data.get("envFrom"))):
-        ref = get(source, ("configMapRef", "name"))
-        data = env.config_maps.get((namespace, str(ref))) if isinstance(ref, str) else None
         prefix = str(get(source, ("prefix",), "") or "")
-        if data is not None and prefix + NVIDIA_VISIBLE in {prefix + k for k in data}:
-            key = NVIDIA_VISIBLE[len(prefix) :] if prefix else NVIDIA_VISIBLE
-            value = data.get(key)
+        if not NVIDIA_VISIBLE.startswith(prefix):
+            continue
+        for kind in ("configMapRef", "secretRef"):
+            data = env.source(kind, namespace, get(source, (kind, "name")))
+            value = data.get(NVIDIA_VISIBLE[len(prefix) :]) if data is not None else None
             if isinstance(value, str):
-                return value.strip(), (*container.path, "envFrom", index)
-    return None, ()
+                found = (value.strip(), (*container.path, "envFrom", index))
+    return found
 
 
 def normalised_host_path(path: str) -> str:
@@ -618,12 +629,33 @@ def _gpu_env(repo: Repo, objects: list[KubeObject], default_ns: str) -> GpuEnv:
         for obj in objects
         if obj.kind == "ConfigMap"
     }
+    secrets = {
+        (obj.namespace or default_ns, obj.name): _secret_values(obj.data)
+        for obj in objects
+        if obj.kind == "Secret"
+    }
     return GpuEnv(
         nvidia_runtimes=runtimes,
         envvar_strategy=plugin is None or plugin.device_list_strategy == "envvar",
         config_maps=config_maps,
+        secrets=secrets,
         default_namespace=default_ns,
     )
+
+
+def _secret_values(data: Mapping[str, Any]) -> dict[str, str]:
+    """A Secret's values as the container sees them: `data` base64-decoded (a value that
+    does not decode is left out), overridden by `stringData`."""
+    values: dict[str, str] = {}
+    for key, encoded in as_map(data.get("data")).items():
+        try:
+            values[str(key)] = base64.b64decode(str(encoded), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+    values.update(
+        (str(k), v) for k, v in as_map(data.get("stringData")).items() if isinstance(v, str)
+    )
+    return values
 
 
 def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
