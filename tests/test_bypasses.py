@@ -671,6 +671,55 @@ def test_extra_args_cannot_override_a_checked_flag(tmp_path: Path, cli: Any) -> 
         assert result.code in (2, 20), (name, result.code, result.out[-800:], result.err)
 
 
+def _vllm_extra_args(tmp_path: Path, *args: str) -> Path:
+    """The root example with the vLLM lane's extraArgs set."""
+    from tests.conftest import ROOT, copy_repo
+
+    repo = copy_repo(ROOT, tmp_path / "repo")
+    listed = ", ".join(f'"{a}"' for a in args)
+    replace_in(
+        repo / "lanes/vllm-rollback.yaml",
+        "  maxModelLen: 32768\n",
+        f"  maxModelLen: 32768\n  extraArgs: [{listed}]\n",
+    )
+    return repo
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--max_model_len", "131072"),
+        ("--max-model", "131072"),
+        ("--max_model_len=131072",),
+        ("--max-model-len.x", "1"),
+    ],
+    ids=["underscores", "prefix", "with-value", "dotted"],
+)
+def test_extra_args_cannot_override_a_checked_flag_in_another_spelling(
+    tmp_path: Path, cli: Any, args: tuple[str, ...]
+) -> None:
+    # vLLM's FlexibleArgumentParser reads underscores as dashes, and argparse takes an
+    # unambiguous prefix of a long option: each of these sets --max-model-len.
+    result = cli("check", cwd=_vllm_extra_args(tmp_path, *args))
+    assert result.code == 2, (result.code, result.err)
+    written = args[0].split("=")[0]
+    assert (
+        f"serve.extraArgs[0]: {written} (--max-model-len) is set from serve.maxModelLen"
+        in result.err
+    )
+
+
+def test_an_unmanaged_vllm_flag_is_not_read_as_a_managed_one(tmp_path: Path, cli: Any) -> None:
+    result = cli("check", cwd=_vllm_extra_args(tmp_path, "--max_log_len", "100"))
+    assert result.code != 2, result.err
+
+
 # --- 15. Removing a capability gate is a weakening nobody sees ------------------------------
 
 

@@ -287,14 +287,32 @@ MANAGED_FLAGS: Mapping[str, Mapping[str, str]] = {
 
 
 def managed_flags_in(lane: Lane) -> list[tuple[int, str, str]]:
-    """(index, flag, the key that sets it) for every managed flag in `serve.extraArgs`."""
+    """(index, flag, the key that sets it) for every managed flag in `serve.extraArgs`,
+    however the engine's parser lets it be spelled."""
     managed = MANAGED_FLAGS.get(lane.engine, {})
     found = []
     for index, word in enumerate(lane.serve.get("extraArgs") or []):
         flag = str(word).split("=", 1)[0]
-        if flag in managed:
-            found.append((index, flag, managed[flag]))
+        meant = _vllm_spelling(flag, managed) if lane.engine == "vllm" else flag
+        if meant in managed:
+            found.append((index, flag if flag == meant else f"{flag} ({meant})", managed[meant]))
     return found
+
+
+def _vllm_spelling(flag: str, managed: Mapping[str, str]) -> str:
+    """The option vLLM's parser reads `flag` as: FlexibleArgumentParser turns underscores
+    into dashes in a long option's name (up to a `.`: `--a_b.c` is `--a-b.c`), and
+    argparse takes an unambiguous prefix of a long option (`--max-model` is
+    `--max-model-len`)."""
+    if not flag.startswith("--") or len(flag) < 3:
+        return flag
+    name, dot, _ = flag[2:].partition(".")
+    flag = "--" + name.replace("_", "-")
+    if flag in managed or dot:
+        return flag
+    longer = [option for option in managed if option.startswith(flag)]
+    # An ambiguous prefix stops vLLM at start; reading it as the first is as good.
+    return min(longer) if longer else flag
 
 
 def launch(lane: Lane, model: ModelLock | None, node: Node) -> Launch:
