@@ -16,6 +16,11 @@ FAST = "lanes/qwen36-35b-gguf-fast.yaml"
 NODE = "hardware/gpu-worker-1.yaml"
 LOCK = "models.lock.yaml"
 CONFIG = "gitops-gen.yaml"
+SERVICE_RULES = (
+    "is not valid as a Service name: the API server wants a DNS-1035 label (lowercase "
+    "letters, digits and '-', starting with a letter and ending with a letter or digit, at "
+    "most 63 characters)"
+)
 
 
 def _write(rel: str, text: str) -> Callable[[Path], None]:
@@ -256,6 +261,16 @@ CASES = [
         f"{NODE}:3: cluster: unknown cluster 'prod' (gitops-gen.yaml defines: homelab)",
     ),
     (
+        "lane-name-starting-with-a-digit",
+        _edit(FAST, "name: qwen36-35b-gguf-fast", "name: 36b-gguf-fast"),
+        f"{FAST}:3: name: '36b-gguf-fast' {SERVICE_RULES} (the lane's Service)",
+    ),
+    (
+        "gateway-name-starting-with-a-digit",
+        _edit(CONFIG, "name: litellm", "name: 4000-gateway"),
+        f"{CONFIG}:45: gateway.name: '4000-gateway' {SERVICE_RULES} (the gateway's Service)",
+    ),
+    (
         "config-typo",
         _edit(CONFIG, "namespace: vllm", "namepsace: vllm"),
         f"{CONFIG}:6: namepsace: unknown key 'namepsace' (did you mean 'namespace'?)",
@@ -488,8 +503,13 @@ MANIFEST_CASES = [
         "service-name-with-dot",
         "manifests/tool.yaml",
         "apiVersion: v1\nkind: Service\nmetadata: {name: tool.v2}\nspec: {ports: [{port: 80}]}\n",
-        "manifests/tool.yaml:3: metadata.name: 'tool.v2' is not valid as a Service name: the "
-        f"API server wants a DNS-1123 label {LABEL_RULES}",
+        f"manifests/tool.yaml:3: metadata.name: 'tool.v2' {SERVICE_RULES}",
+    ),
+    (
+        "service-name-starting-with-a-digit",
+        "manifests/tool.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: 2nd-tool}\nspec: {ports: [{port: 80}]}\n",
+        f"manifests/tool.yaml:3: metadata.name: '2nd-tool' {SERVICE_RULES}",
     ),
     (
         "namespace-placeholder",

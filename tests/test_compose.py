@@ -56,6 +56,15 @@ def test_the_rendered_file_is_valid_by_the_compose_specification(compose_repo: P
     ]
 
 
+def test_a_lane_name_may_start_with_a_digit_on_a_compose_host(compose_repo: Path) -> None:
+    # On Kubernetes it names a Service, which must start with a letter (exit 2 there);
+    # compose takes a service name starting with a digit.
+    edit(compose_repo / PARKED, "name: llama31-70b-awq", "name: 70b-awq")
+    data = _compose(compose_repo)
+    assert "70b-awq" in data["services"]
+    assert compose_violations(data) == []
+
+
 def test_a_parked_lane_is_in_a_profile_and_the_active_one_is_not(compose_repo: Path) -> None:
     services = _compose(compose_repo)["services"]
     assert services["llama31-70b-awq"]["profiles"] == ["parked"]

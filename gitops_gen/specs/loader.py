@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 from gitops_gen.cache import Cache, digest
 from gitops_gen.errors import InputError, Problem
 from gitops_gen.specs.engines import managed_flags_in
-from gitops_gen.specs.manifests import MANIFESTS_DIR, load_manifests
+from gitops_gen.specs.manifests import MANIFESTS_DIR, load_manifests, service_name_problem
 from gitops_gen.specs.model import (
     IN_CLUSTER,
     KUBERNETES,
@@ -157,6 +157,14 @@ def load_repo(
     for lane in lane_map.values():
         # A lock that failed to load is reported once, not once per lane that uses it.
         _cross_check(lane, node_map if all_nodes_loaded else None, models, problems)
+        node = node_map.get(lane.node)
+        target = config.cluster(node.cluster) if node is not None else None
+        problem = service_name_problem(lane.name)
+        if target is not None and not target.is_compose and problem is not None:
+            where = lane.where("name")
+            problems.append(
+                Problem(where.file, where.line, "name", f"{problem} (the lane's Service)")
+            )
     _check_compose_hosts(config, node_map, problems)
     lanes_on: dict[str, list[Lane]] = {}
     for lane in lane_map.values():
@@ -400,6 +408,9 @@ def _check_targets(config: RepoConfig, problems: list[Problem]) -> None:
         problems.append(config.doc.problem(path, message))
 
     kube = config.kube_clusters
+    problem = service_name_problem(config.gateway.name) if config.gateway is not None else None
+    if kube and problem is not None:
+        report(("gateway", "name"), f"{problem} (the gateway's Service)")
     if kube and config.argocd is None:
         report((), f"missing required key 'argocd' (cluster {kube[0].name!r} is synced by Argo CD)")
     if kube and not config.namespace:

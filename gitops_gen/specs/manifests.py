@@ -38,7 +38,7 @@ ARGOCD_MANIFEST_SUFFIXES = (".yaml", ".yml", ".json", ".jsonnet")
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 # Kinds whose metadata.name the API server checks as a DNS-1123 label, not a subdomain.
-_LABEL_NAMED_KINDS = {"Service", "Namespace"}
+_LABEL_NAMED_KINDS = {"Namespace"}
 # RBAC names are path segments ("system:controller:x" is valid): anything but '/' and '%'.
 _PATH_SEGMENT_KINDS = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
 
@@ -162,6 +162,10 @@ def manifest_problems(doc: SourceDoc) -> Iterator[tuple[KeyPath, str]]:
     if kind in _PATH_SEGMENT_KINDS:
         if name in (".", "..") or "/" in name or "%" in name:
             yield ("metadata", "name"), f"{name!r} must not be '.' or '..' nor contain '/' or '%'"
+    elif kind == "Service":
+        problem = service_name_problem(name)
+        if problem is not None:
+            yield ("metadata", "name"), problem
     elif kind in _LABEL_NAMED_KINDS:
         yield from _label(name, ("metadata", "name"), f"a {kind} name")
     else:
@@ -191,6 +195,21 @@ def _get(data: Any, path: KeyPath) -> Any:
             return None
         data = data[key]
     return data
+
+
+_DNS_1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
+
+
+def service_name_problem(name: str) -> str | None:
+    """Why the API server refuses `name` for a Service (a DNS-1035 label: a DNS-1123
+    label that starts with a letter, since it becomes a DNS name); None if it does not."""
+    if len(name) <= 63 and _DNS_1035_LABEL.match(name):
+        return None
+    return (
+        f"{name!r} is not valid as a Service name: the API server wants a DNS-1035 label "
+        "(lowercase letters, digits and '-', starting with a letter and ending with a letter "
+        "or digit, at most 63 characters)"
+    )
 
 
 def _label(value: str, path: KeyPath, what: str) -> Iterator[tuple[KeyPath, str]]:
