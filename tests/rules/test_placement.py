@@ -23,6 +23,11 @@ gpus: [{vendor: nvidia, model: rtx-pro-4000-blackwell-sff, count: 1, vramMiB: 24
 modelCache: {hostPath: /models/vllm, mountPath: /models}
 """,
 }
+TP2 = "lanes/mistral-small-24b-tp2.yaml"  # Mistral Small 3.2: 32 attention heads
+THREE_GPUS = (
+    replace("hardware/h100-node-a.yaml", "count: 2, vramMiB", "count: 4, vramMiB"),
+    replace(TP2, "gpus: 2", "gpus: 3"),
+)
 CASES = [
     Case("rendered-lanes-placed"),
     Case("handwritten-placed", edits=(sidecar(),)),
@@ -74,6 +79,23 @@ CASES = [
         repo="h100x2-tp2",
         edits=(replace("lanes/mistral-small-24b-tp2.yaml", "gpus: 2", "gpus: 1"),),
         expect=(expect("block", "lanes/mistral-small-24b-tp2.yaml", "tensorParallelSize"),),
+    ),
+    Case(
+        "tensor-parallel-not-dividing-the-heads",
+        repo="h100x2-tp2",
+        edits=(*THREE_GPUS, replace(TP2, "tensorParallelSize: 2", "tensorParallelSize: 3")),
+        expect=(expect("block", TP2, "tensorParallelSize"),),
+    ),
+    Case(
+        "gpus-not-dividing-the-heads",
+        repo="h100x2-tp2",
+        edits=(*THREE_GPUS, replace(TP2, "  tensorParallelSize: 2\n", "")),
+        expect=(expect("block", TP2, "gpus: 3"),),
+    ),
+    Case(
+        "tensor-parallel-dividing-the-heads-on-more-gpus",
+        repo="h100x2-tp2",
+        edits=(*THREE_GPUS[:1], replace(TP2, "gpus: 2", "gpus: 4")),
     ),
     Case(
         "lanes-without-runtime-class",

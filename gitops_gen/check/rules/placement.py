@@ -3,7 +3,9 @@
 Its node exists and is pinned unambiguously; the node carries every nodeSelector label;
 its tolerations cover the node's NoSchedule and NoExecute taints; its RuntimeClass is
 deployed; the node has the GPU resource it asks for, in that number. Any miss leaves
-the pod Pending after the old lane has already been scaled down.
+the pod Pending after the old lane has already been scaled down. A vLLM lane's
+tensor-parallel size fits its GPUs and divides its model's attention heads, or vLLM
+refuses to start on them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.check.inventory import GPU_RESOURCE_NAMES, Workload, as_map
 from gitops_gen.render.scheduling import tolerates
-from gitops_gen.specs.model import Node
+from gitops_gen.specs.model import Lane, Node
 from gitops_gen.specs.source import format_path
 
 ID = "placement"
@@ -36,21 +38,45 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         (o.cluster, o.name) for o in ctx.inventory.objects if o.kind == "RuntimeClass"
     }
     for lane in ctx.repo.lanes.values():
-        ranks = lane.serve.get("tensorParallelSize") if lane.engine == "vllm" else None
-        if ranks is not None and int(ranks) > lane.gpus:
-            # vLLM starts one worker per rank, each on its own GPU.
-            yield Hit(
-                f"tensorParallelSize {ranks} needs {ranks} GPUs but the lane requests {lane.gpus}",
-                lane.where("serve", "tensorParallelSize"),
-                ctx.lane_object(lane),
-                lane.name,
-            )
+        if lane.engine == "vllm":
+            yield from _tensor_parallel(ctx, lane)
     for workload in ctx.inventory.workloads:
         yield from _unadvertised(ctx, workload)
         claims = {r: n for r, n in workload.gpu_claims().items() if n}
         if not claims:
             continue
         yield from _check_workload(ctx, workload, claims, runtime_classes)
+
+
+def _tensor_parallel(ctx: CheckContext, lane: Lane) -> Iterator[Hit]:
+    """vLLM starts one worker per tensor-parallel rank, each on its own GPU, and splits
+    the attention heads among them (ModelConfig.verify_with_parallel_config refuses a
+    size that does not divide them, and the server does not start)."""
+    ranks = lane.serve.get("tensorParallelSize")
+    where = lane.where("serve", "tensorParallelSize") if ranks is not None else lane.where("gpus")
+    if ranks is not None and int(ranks) > lane.gpus:
+        yield Hit(
+            f"tensorParallelSize {ranks} needs {ranks} GPUs but the lane requests {lane.gpus}",
+            where,
+            ctx.lane_object(lane),
+            lane.name,
+        )
+    size = int(ranks) if ranks is not None else lane.gpus  # what gitops-gen passes vLLM
+    model = ctx.repo.models.get(lane.model) if lane.model else None
+    heads = model.architecture.attention_heads if model and model.architecture else None
+    if heads and size > 1 and heads % size:
+        yield Hit(
+            f"tensor parallelism over {size} GPUs: vLLM splits the model's {heads} attention "
+            f"heads among the ranks and refuses to start when {size} does not divide them "
+            f"(use {_divisors_up_to(heads, max(size, lane.gpus))} GPUs)",
+            where,
+            ctx.lane_object(lane),
+            lane.name,
+        )
+
+
+def _divisors_up_to(heads: int, most: int) -> str:
+    return ", ".join(str(n) for n in range(1, most + 1) if heads % n == 0)
 
 
 # Resource names a device plugin of that vendor advertises, as gitops-gen renders it:
