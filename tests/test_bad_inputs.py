@@ -271,6 +271,16 @@ CASES = [
         f"{CONFIG}:45: gateway.name: '4000-gateway' {SERVICE_RULES} (the gateway's Service)",
     ),
     (
+        "vllm-batch-below-its-sequences",
+        _edit(
+            "lanes/vllm-rollback.yaml",
+            "  maxNumSeqs: 8\n",
+            "  maxNumSeqs: 8\n  maxNumBatchedTokens: 4\n",
+        ),
+        "lanes/vllm-rollback.yaml:16: serve.maxNumBatchedTokens: 4 is below serve.maxNumSeqs "
+        "(8): vLLM refuses to start unless maxNumBatchedTokens >= maxNumSeqs",
+    ),
+    (
         "config-typo",
         _edit(CONFIG, "namespace: vllm", "namepsace: vllm"),
         f"{CONFIG}:6: namepsace: unknown key 'namepsace' (did you mean 'namespace'?)",

@@ -537,6 +537,19 @@ def _cross_check(
             )
         )
 
+    tokens, seqs = lane.serve.get("maxNumBatchedTokens"), lane.serve.get("maxNumSeqs")
+    if lane.engine == "vllm" and tokens is not None and seqs is not None and tokens < seqs:
+        # vLLM's SchedulerConfig: every running sequence takes at least a token a step.
+        where = lane.where("serve", "maxNumBatchedTokens")
+        problems.append(
+            Problem(
+                where.file,
+                where.line,
+                "serve.maxNumBatchedTokens",
+                f"{tokens} is below serve.maxNumSeqs ({seqs}): vLLM refuses to start unless "
+                "maxNumBatchedTokens >= maxNumSeqs",
+            )
+        )
     if lane.engine == "generic" and lane.gpus > 0 and lane.vram_mib is None:
         report(
             "engine",
