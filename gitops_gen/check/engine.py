@@ -63,9 +63,11 @@ class CheckContext:
     def node_of(self, lane: Lane) -> Node:
         return self.repo.nodes[lane.node]
 
-    def gpu_of(self, lane: Lane) -> Gpu | None:
-        gpus = self.repo.gpus_of(lane)
-        return gpus[0] if gpus else None
+    def cards_of(self, lane: Lane) -> tuple[Gpu, ...]:
+        """Each kind of card the lane may be given: the device plugin hands out any card
+        of its vendor on its node, so a rule judging the card judges every one of them
+        (one entry per hardware/ entry; none for a node without the vendor's cards)."""
+        return self.repo.gpus_of(lane)
 
     def workload_of(self, lane: Lane) -> Workload | None:
         return self.inventory.lane_deployments.get(lane.name)

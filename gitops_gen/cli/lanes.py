@@ -167,7 +167,7 @@ def _bar(share: float, width: int = 20) -> str:
 
 
 def fit_command(root: Path, names: tuple[str, ...]) -> int:
-    from gitops_gen.fit import fit_lane
+    from gitops_gen.fit import worst_fit
     from gitops_gen.specs.loader import load_repo
     from gitops_gen.switch.preflight import find_lane
 
@@ -183,9 +183,8 @@ def fit_command(root: Path, names: tuple[str, ...]) -> int:
     )
     worst = 0
     for lane in lanes:
-        gpus = repo.gpus_of(lane)
         model = repo.models.get(lane.model) if lane.model else None
-        fit = fit_lane(lane, model, gpus[0] if gpus else None)
+        fit = worst_fit(lane, model, repo.gpus_of(lane))  # the card it may get that it fits worst
         mark = "*" if lane.active else " "
         label = f"{lane.name}{mark}"
         if fit is None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -456,6 +456,15 @@ def _evidence_peak(lane: Lane, gpu: Gpu) -> float | None:
     ):
         return float(evidence.live_peak_mib)
     return None
+
+
+def worst_fit(lane: Lane, model: ModelLock | None, cards: Sequence[Gpu]) -> LaneFit | None:
+    """The lane's fit on the card it fits worst, of those it may be given (the device
+    plugin picks among a node's cards of one vendor); None if it cannot be sized on one."""
+    fits = [fit for gpu in cards if (fit := fit_lane(lane, model, gpu)) is not None]
+    if not fits or len(fits) < len(cards):
+        return None
+    return max(fits, key=lambda fit: (fit.estimate.offload_layers, not fit.fits, fit.share))
 
 
 def fit_lane(lane: Lane, model: ModelLock | None, gpu: Gpu | None) -> LaneFit | None:

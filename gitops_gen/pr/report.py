@@ -18,7 +18,7 @@ from typing import Any
 
 from gitops_gen.check.policy import Policy
 from gitops_gen.check.weakening import Weakening, weakenings
-from gitops_gen.fit import fit_lane
+from gitops_gen.fit import worst_fit
 from gitops_gen.pr.objdiff import MISSING, ObjectChange, ObjectDiff, Placed, diff_objects
 from gitops_gen.render import Build
 from gitops_gen.render.compose import GATEWAY_CONFIG
@@ -78,7 +78,7 @@ def _active_vram(repo: Repo, lanes: list[Lane], vendor: str) -> float | None:
         gpus = repo.gpus_of(lane)
         if repo.vendor_of(lane) != vendor or not gpus:
             continue
-        fit = fit_lane(lane, repo.models.get(lane.model), gpus[0])
+        fit = worst_fit(lane, repo.models.get(lane.model), gpus)
         if fit is not None:
             total += fit.total_mib
             found = True

@@ -18,7 +18,7 @@ from gitops_gen.check.engine import as_rule, engine_version
 from gitops_gen.check.findings import Finding, exit_code
 from gitops_gen.check.rules import REGISTRY
 from gitops_gen.errors import GitopsGenError
-from gitops_gen.fit import LaneFit, fit_lane
+from gitops_gen.fit import LaneFit, worst_fit
 from gitops_gen.pipeline import build_repo
 from gitops_gen.render import Build
 from gitops_gen.specs.model import KUBERNETES, Lane, Repo
@@ -87,9 +87,9 @@ def preflight(root: Path, name: str, *, today: dt.date | None = None) -> Preflig
     node_object = f"Node/{lane.node}"
     findings = [f for f in result.findings if f.lane == lane.name or f.object == node_object]
     model = build.repo.models.get(lane.model) if lane.model else None
-    gpu = result.context.gpu_of(lane)
+    cards = result.context.cards_of(lane)
     return Preflight(
-        lane=lane, build=build, plan=plan, findings=findings, fit=fit_lane(lane, model, gpu)
+        lane=lane, build=build, plan=plan, findings=findings, fit=worst_fit(lane, model, cards)
     )
 
 
@@ -120,7 +120,8 @@ def render_text(pre: Preflight) -> str:
     gpus = pre.repo.gpus_of(lane)
     out = [f"GPU fit preflight: {pre.decision} {lane.name}"]
     if gpus:
-        gpu = gpus[0]
+        # The card the fit was judged on: the one it fits worst, when it may get several.
+        gpu = next((g for g in gpus if pre.fit and g.model == pre.fit.gpu_model), gpus[0])
         out.append(
             f"gpu: {gpu.model}, total={gpu.vram_mib}MiB ({node.name}, "
             f"{gpu.resource} x{sum(g.count for g in gpus)})"

@@ -117,6 +117,21 @@ CASES = [
         expect=(expect("note", ROLLBACK, "image:"),),
     ),
     Case(
+        # The device plugin may give the lane either card: a gate on one of them counts.
+        "vllm-without-sm120-kernels-on-a-node-also-holding-an-older-card",
+        edits=(
+            *vllm_at(ROLLBACK, "0.6.3"),
+            replace(ROLLBACK, "active: false", "active: true"),
+            replace(
+                NODE,
+                "gpus:\n",
+                "gpus:\n  - {vendor: nvidia, model: rtx-4060-ti-16gb, count: 1, vramMiB: 16380, "
+                'computeCapability: "8.9"}\n',
+            ),
+        ),
+        expect=(expect("block", ROLLBACK, "image:"), expect("note", NVFP4, "model:")),
+    ),
+    Case(
         "vllm-0.9.2-has-sm120-kernels",
         edits=(*vllm_at(ROLLBACK, "0.9.2"), replace(ROLLBACK, "active: false", "active: true")),
     ),

@@ -176,3 +176,30 @@ def test_parked_note_names_the_lane_and_blocks_once_active(tmp_path: Path) -> No
     active = Case("active", edits=(too_long, replace(NVFP4, "active: false", "active: true")))
     _repo, findings = run(active, tmp_path / "active")
     assert [f.severity.label for f in findings if f.rule == RULE] == ["BLOCK"]
+
+
+# A second, smaller NVIDIA card on the node: nvidia.com/gpu is one pool, and the device
+# plugin may hand a one-GPU lane either card.
+SMALLER_CARD = (
+    "\n  - {vendor: nvidia, model: rtx-4060-ti-16gb, count: 1, vramMiB: 16380}\nmodelCache:"
+)
+ON_NODE = "hardware/gpu-worker-1.yaml"
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["listed-second", "listed-first"])
+def test_a_lane_is_sized_on_every_card_it_may_be_given(tmp_path: Path, first: bool) -> None:
+    node = (ON_NODE, "\nmodelCache:", SMALLER_CARD)
+    edits = [replace(*node)]
+    if first:  # the same two cards, the smaller one listed first
+        edits = [
+            replace(ON_NODE, "gpus:\n", "gpus:" + SMALLER_CARD.split("\nmodelCache:")[0] + "\n")
+        ]
+    _repo, findings = run(Case("two-cards", edits=tuple(edits)), tmp_path)
+    fast = [f for f in findings if f.rule == RULE and f.lane == "qwen36-35b-gguf-fast"]
+    assert [f.severity.label for f in fast] == ["BLOCK"], fast
+    assert "does not fit rtx-4060-ti-16gb" in fast[0].message
+    evidence = [f for f in findings if f.rule == "validation-evidence" and f.lane == fast[0].lane]
+    assert [f.message for f in evidence] == [
+        "active lane's evidence is from rtx-pro-4000-blackwell-sff, not rtx-4060-ti-16gb "
+        "(the device plugin may give it either card)"
+    ]

@@ -14,7 +14,7 @@ from typing import Any
 from gitops_gen.check.engine import CheckContext, engine_version
 from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.check.policy import BrokenProfile
-from gitops_gen.specs.model import Lane
+from gitops_gen.specs.model import Gpu, Lane
 from gitops_gen.specs.versions import in_range
 
 ID = "known-broken"
@@ -29,9 +29,14 @@ TARGETS = EVERY_TARGET
 
 
 def matches(ctx: CheckContext, profile: BrokenProfile, lane: Lane) -> bool:
+    """The profile matches the lane on a card it may be given (any, for a profile that
+    names no card)."""
+    return any(_matches(ctx, profile, lane, gpu) for gpu in ctx.cards_of(lane) or (None,))
+
+
+def _matches(ctx: CheckContext, profile: BrokenProfile, lane: Lane, gpu: Gpu | None) -> bool:
     match = profile.match
     model = ctx.repo.models.get(lane.model) if lane.model else None
-    gpu = ctx.gpu_of(lane)
     version = engine_version(lane)
     checks: dict[str, Callable[[str], bool]] = {
         "engine": lambda v: lane.engine == v,

@@ -115,10 +115,17 @@ def _model_matches(gate: Gate, model: ModelLock | None) -> bool:
 
 
 def _lane_gate(ctx: CheckContext, gate: Gate, lane: Lane) -> str | None:
-    """The message if `gate` fires for `lane`, else None."""
+    """The message if `gate` fires for `lane` on a card it may be given, else None."""
     if gate.engine is not None and gate.engine != lane.engine:
         return None
-    gpu = ctx.gpu_of(lane)
+    for gpu in ctx.cards_of(lane) or (None,):
+        message = _lane_gate_on(ctx, gate, lane, gpu)
+        if message is not None:
+            return message
+    return None
+
+
+def _lane_gate_on(ctx: CheckContext, gate: Gate, lane: Lane, gpu: Gpu | None) -> str | None:
     if not _gpu_matches(gate, gpu):
         return None
     model = ctx.repo.models.get(lane.model) if lane.model else None

@@ -19,7 +19,7 @@ from typing import Any
 
 from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
-from gitops_gen.fit import LaneFit, fit_lane
+from gitops_gen.fit import LaneFit, worst_fit
 
 ID = "vram-fit"
 SEVERITY = Severity.BLOCK
@@ -35,10 +35,10 @@ TARGETS = EVERY_TARGET
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
     warn_at = float(options["warnAt"])
     block_at = float(options["blockAt"])
-    # Each lane's fit on its card, worked out once for both checks below.
+    # Each lane's fit on the card it fits worst, worked out once for both checks below.
     fits = {
-        lane.name: fit_lane(
-            lane, ctx.repo.models[lane.model] if lane.model else None, ctx.gpu_of(lane)
+        lane.name: worst_fit(
+            lane, ctx.repo.models[lane.model] if lane.model else None, ctx.cards_of(lane)
         )
         for lane in ctx.repo.lanes.values()
     }
