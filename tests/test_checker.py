@@ -9,6 +9,7 @@ import pytest
 
 from gitops_gen.check import check_repo
 from tests.conftest import ROOT, Result, copy_repo, edit
+from tests.rules.cases import MEASURED_AT
 from tests.rules.harness import TODAY
 
 FAST = "lanes/qwen36-35b-gguf-fast.yaml"
@@ -25,7 +26,9 @@ def test_example_checks_clean_exit_0(cli: Callable[..., Result]) -> None:
 
 
 def test_warnings_only_exit_10(example: Path, cli: Callable[..., Result]) -> None:
-    edit(example / FAST, "ctxSize: 49152", "ctxSize: 300000")
+    # The lane's context is past the one its evidence was measured at (a warning); the
+    # estimate still fits the card.
+    edit(example / FAST, MEASURED_AT, "\n  ctxSize: 32768")
     result = cli("check", "--format", "text", cwd=example)
     assert result.code == 10, result.out
     assert result.out.splitlines()[-1] == "decision: WARN (1 warning, 7 notes)"

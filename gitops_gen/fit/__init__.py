@@ -489,6 +489,9 @@ def fit_lane(lane: Lane, model: ModelLock | None, gpu: Gpu | None) -> LaneFit | 
     )
     if result is None:
         return None
-    return LaneFit(
-        lane=lane.name, gpu_model=gpu.model, estimate=result, evidence_mib=_evidence_peak(lane, gpu)
-    )
+    peak = _evidence_peak(lane, gpu)
+    if peak is not None and lane.evidence is not None and lane.evidence.ctx_size is None:
+        # Evidence that does not say which context it was measured at may describe another
+        # configuration of the lane: it can raise the estimate, never vouch for less.
+        peak = peak if peak >= result.total_mib else None
+    return LaneFit(lane=lane.name, gpu_model=gpu.model, estimate=result, evidence_mib=peak)

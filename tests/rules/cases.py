@@ -10,6 +10,8 @@ NODE = "hardware/gpu-worker-1.yaml"
 CONFIG = "gitops-gen.yaml"
 LOCK = "models.lock.yaml"
 SIDECAR = "manifests/sidecar.yaml"
+# The fast lane's evidence.ctxSize line: the context its live peak was measured at.
+MEASURED_AT = "\n  ctxSize: 49152  # the context it was measured at"
 
 
 def sidecar(*pairs: tuple[str, str]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rules.cases import FAST, expect, replace
+from tests.rules.cases import FAST, MEASURED_AT, expect, replace
 from tests.rules.harness import Case, assert_case
 
 RULE = "context-ceiling"
@@ -21,11 +21,12 @@ CASES = [
         edits=(
             replace(FAST, "ctxSize: 49152", "ctxSize: 600000"),
             replace(FAST, "parallel: 1", "parallel: 4"),
+            replace(FAST, MEASURED_AT, ""),  # no validated point to go past
         ),
     ),
     Case(
         "beyond-the-validated-point",
-        edits=(replace(FAST, '  date: "2026-06-12"', '  date: "2026-06-12"\n  ctxSize: 32768'),),
+        edits=(replace(FAST, MEASURED_AT, "\n  ctxSize: 32768"),),
         expect=(expect("warn", FAST, "ctxSize: 49152"),),
     ),
     Case(

@@ -10,7 +10,7 @@ from tests.rules.harness import Case, assert_case
 RULE = "validation-evidence"
 EVIDENCE = (
     "evidence:\n  gpuModel: rtx-pro-4000-blackwell-sff\n  livePeakMiB: 21648\n"
-    '  date: "2026-06-12"\n'
+    '  date: "2026-06-12"\n  ctxSize: 49152  # the context it was measured at\n'
 )
 PARKED = tuple(
     expect("note", f"lanes/{name}.yaml", "active: false")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rules.cases import FAST, expect, replace
+from tests.rules.cases import FAST, MEASURED_AT, expect, replace
 from tests.rules.harness import Case, assert_case, run
 
 RULE = "vram-fit"
@@ -33,15 +33,32 @@ CASES = [
     Case("a-parked-lane-that-fits-says-nothing", repo="lab-48gb-comfyui"),  # the parked 70B
     Case(
         "context-past-the-card",
-        edits=(
-            replace(FAST, "ctxSize: 49152", "ctxSize: 262144"),
-            replace(FAST, '  date: "2026-06-12"', '  date: "2026-06-12"\n  ctxSize: 49152'),
-        ),
+        edits=(replace(FAST, "ctxSize: 49152", "ctxSize: 262144"),),
         expect=(expect("block", FAST, "serve:"),),
     ),
     Case(
         "evidence-for-another-context-falls-back-to-the-estimate",
-        edits=(replace(FAST, '  date: "2026-06-12"', '  date: "2026-06-12"\n  ctxSize: 32768'),),
+        edits=(replace(FAST, MEASURED_AT, "\n  ctxSize: 32768"),),
+    ),
+    # Evidence that does not say which context it was measured at may be of another
+    # configuration: it cannot vouch for less than the estimate of the lane as it is.
+    Case(
+        "evidence-without-its-context-cannot-outvote-the-estimate",
+        edits=(
+            replace(FAST, MEASURED_AT, ""),
+            replace(FAST, "ctxSize: 49152", "ctxSize: 262144"),
+            replace(FAST, "cacheTypeK: q8_0", "cacheTypeK: f16"),
+            replace(FAST, "cacheTypeV: q8_0", "cacheTypeV: f16"),
+        ),
+        expect=(expect("block", FAST, "serve:"),),
+    ),
+    Case(
+        "evidence-without-its-context-above-the-estimate-still-counts",
+        edits=(
+            replace(FAST, MEASURED_AT, ""),
+            replace(FAST, "livePeakMiB: 21648", "livePeakMiB: 24400"),
+        ),
+        expect=(expect("warn", FAST, "serve:"),),
     ),
     Case(
         "partial-offload-by-configuration",
@@ -154,10 +171,7 @@ def test_message_gives_the_breakdown(tmp_path: Path) -> None:
 def test_near_full_card_warns(tmp_path: Path) -> None:
     case = Case(
         "warn",
-        edits=(
-            replace(FAST, "ctxSize: 49152", "ctxSize: 163840"),
-            replace(FAST, '  date: "2026-06-12"', '  date: "2026-06-12"\n  ctxSize: 49152'),
-        ),
+        edits=(replace(FAST, "ctxSize: 49152", "ctxSize: 163840"),),
     )
     _repo, findings = run(case, tmp_path)
     assert [
