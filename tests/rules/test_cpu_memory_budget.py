@@ -91,6 +91,49 @@ CASES += [
 ]
 
 
+DAEMONSET = """\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: log-agent, namespace: vllm}
+spec:
+  selector: {matchLabels: {app: log-agent}}
+  template:
+    metadata: {labels: {app: log-agent}}
+    spec:
+      tolerations: [{operator: Exists}]
+      containers:
+        - name: agent
+          image: ghcr.io/example/agent:1.0@sha256:%s
+          resources: {requests: {cpu: "%s", memory: 1Gi}}
+"""
+
+
+def _daemonset(cpu: str, pinned: bool = False) -> dict[str, str]:
+    text = DAEMONSET % ("b" * 64, cpu)
+    if pinned:
+        text = text.replace(
+            "      tolerations:",
+            "      nodeSelector: {kubernetes.io/hostname: gpu-worker-1}\n      tolerations:",
+        )
+    return {"file": "manifests/agent.yaml", "write": text}
+
+
+# A DaemonSet runs a pod on every node it admits and tolerates, pinned or not.
+CASES += [
+    Case("a-small-daemonset-fits", edits=(_daemonset("1"),)),
+    Case(
+        "a-daemonset-on-every-node-counts-on-this-one",
+        edits=(_daemonset("6"),),
+        expect=(expect("block", NODE, "allocatable:"),),
+    ),
+    Case(
+        "a-pinned-daemonset-counts-once",
+        edits=(_daemonset("6", pinned=True),),
+        expect=(expect("block", NODE, "allocatable:"),),
+    ),
+]
+
+
 # A compose host: the services' reservations, hand-written ones included; a prefetch
 # the lanes wait for finishes and gives its share back.
 CASES += [
