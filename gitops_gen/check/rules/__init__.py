@@ -10,6 +10,7 @@ from types import ModuleType
 from gitops_gen.check.rules import (
     amd_device_groups,
     compose_includes_rendered,
+    compose_ports,
     compose_schema,
     context_ceiling,
     cpu_memory_budget,
@@ -72,6 +73,7 @@ REGISTRY: tuple[ModuleType, ...] = (
     kubernetes_schema,
     compose_schema,
     compose_includes_rendered,
+    compose_ports,
     foreign_rendered_file,
     single_device_plugin,
     unchecked_application,
