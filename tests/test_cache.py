@@ -146,6 +146,21 @@ def _check_cached(repo: Path) -> list[Any]:
     return findings
 
 
+def _counting(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, label: Callable[..., str]
+) -> list[str]:
+    """Patch owner.name to record label(its arguments) on every call; the record."""
+    done: list[str] = []
+    real = getattr(owner, name)
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        done.append(label(*args, **kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counting)
+    return done
+
+
 # (the step, what does it once per object, what names the object it was done for, what a
 # one-lane edit makes it do again)
 STEPS = [
@@ -176,14 +191,7 @@ def test_a_one_lane_edit_redoes_only_what_changed(
     again: list[str],
 ) -> None:
     repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
-    done: list[str] = []
-    real = getattr(owner, method)
-
-    def counting(self: Any, item: Any) -> Any:
-        done.append(label(item))
-        return real(self, item)
-
-    monkeypatch.setattr(owner, method, counting)
+    done = _counting(monkeypatch, owner, method, lambda _self, item: label(item))
     first = _check_cached(repo)
     assert len(done) == 44  # every object, cold
     done.clear()
@@ -200,14 +208,7 @@ def test_a_one_lane_edit_parses_only_that_lane(
     from gitops_gen.specs import loader
 
     repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
-    parsed: list[str] = []
-    real = loader.parse_yaml
-
-    def counting(text: str, *, file: str) -> Any:
-        parsed.append(file)
-        return real(text, file=file)
-
-    monkeypatch.setattr(loader, "parse_yaml", counting)
+    parsed = _counting(monkeypatch, loader, "parse_yaml", lambda _text, *, file: file)
 
     def load() -> Any:
         cache = Cache.open(repo)
@@ -394,14 +395,9 @@ def test_a_one_lane_edit_plans_only_that_lane(
     from gitops_gen.render import units
 
     repo = copy_repo(ROOT, tmp_path / "repo", with_rendered=True)
-    planned: list[str] = []
-    real = units.plan_lane_files
-
-    def counting(lane: Any, inputs: Any, base: str) -> Any:
-        planned.append(lane.name)
-        return real(lane, inputs, base)
-
-    monkeypatch.setattr(units, "plan_lane_files", counting)
+    planned = _counting(
+        monkeypatch, units, "plan_lane_files", lambda lane, _inputs, _base: lane.name
+    )
     first = _check_cached(repo)
     assert len(planned) == 6  # every lane, cold
     planned.clear()
