@@ -715,6 +715,14 @@ def test_extra_args_cannot_override_a_checked_flag_in_another_spelling(
     )
 
 
+def test_extra_args_cannot_load_a_vllm_config_file(tmp_path: Path, cli: Any) -> None:
+    # vLLM pulls every setting of a `--config` YAML file into its arguments: the file, on
+    # the node or in the image, could set max_model_len where no rule sees it.
+    result = cli("check", cwd=_vllm_extra_args(tmp_path, "--config", "/models/serve.yaml"))
+    assert result.code == 2, (result.code, result.err)
+    assert "serve.extraArgs[0]: --config reads a vLLM config file, which may set" in result.err
+
+
 def test_an_unmanaged_vllm_flag_is_not_read_as_a_managed_one(tmp_path: Path, cli: Any) -> None:
     result = cli("check", cwd=_vllm_extra_args(tmp_path, "--max_log_len", "100"))
     assert result.code != 2, result.err

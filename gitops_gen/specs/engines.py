@@ -286,6 +286,19 @@ MANAGED_FLAGS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# Words that make the server read its flags from a file gitops-gen cannot see, which may
+# set any managed flag: vLLM's FlexibleArgumentParser pulls a YAML file's settings in
+# when its arguments hold the word `--config` itself.
+OPAQUE_FLAGS: Mapping[str, Mapping[str, str]] = {"vllm": {"--config": "a vLLM config file"}}
+
+
+def opaque_flags_in(lane: Lane) -> list[tuple[int, str, str]]:
+    """(index, flag, what it reads) for every such word in `serve.extraArgs`."""
+    opaque = OPAQUE_FLAGS.get(lane.engine, {})
+    words = enumerate(lane.serve.get("extraArgs") or [])
+    return [(index, str(word), opaque[str(word)]) for index, word in words if str(word) in opaque]
+
+
 def managed_flags_in(lane: Lane) -> list[tuple[int, str, str]]:
     """(index, flag, the key that sets it) for every managed flag in `serve.extraArgs`,
     however the engine's parser lets it be spelled."""

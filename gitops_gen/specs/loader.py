@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 from gitops_gen.cache import Cache, digest
 from gitops_gen.errors import InputError, Problem
-from gitops_gen.specs.engines import managed_flags_in
+from gitops_gen.specs.engines import managed_flags_in, opaque_flags_in
 from gitops_gen.specs.manifests import MANIFESTS_DIR, load_manifests, service_name_problem
 from gitops_gen.specs.model import (
     IN_CLUSTER,
@@ -525,6 +525,17 @@ def _cross_check(
         where = lane.where(key)
         problems.append(Problem(where.file, where.line, key, message))
 
+    for index, flag, what in opaque_flags_in(lane):
+        where = lane.where("serve", "extraArgs", index)
+        problems.append(
+            Problem(
+                where.file,
+                where.line,
+                f"serve.extraArgs[{index}]",
+                f"{flag} reads {what}, which may set the flags gitops-gen sets from serve: "
+                "and checks where no rule sees them; pass its settings in extraArgs instead",
+            )
+        )
     for index, flag, key in managed_flags_in(lane):
         where = lane.where("serve", "extraArgs", index)
         problems.append(
