@@ -108,8 +108,10 @@ spec:
 """
 
 
-def _daemonset(cpu: str, pinned: bool = False) -> dict[str, str]:
+def _daemonset(cpu: str, pinned: bool = False, limits_only: bool = False) -> dict[str, str]:
     text = DAEMONSET % ("b" * 64, cpu)
+    if limits_only:  # the API server makes the limit the request
+        text = text.replace("{requests: {cpu:", "{limits: {cpu:")
     if pinned:
         text = text.replace(
             "      tolerations:",
@@ -124,6 +126,11 @@ CASES += [
     Case(
         "a-daemonset-on-every-node-counts-on-this-one",
         edits=(_daemonset("6"),),
+        expect=(expect("block", NODE, "allocatable:"),),
+    ),
+    Case(
+        "a-limit-without-a-request-is-the-request",
+        edits=(_daemonset("6", limits_only=True),),
         expect=(expect("block", NODE, "allocatable:"),),
     ),
     Case(

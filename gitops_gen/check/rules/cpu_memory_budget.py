@@ -47,7 +47,12 @@ def pod_requests(workload: Workload, resource: str) -> Fraction:
 
 
 def _requested(resource: str, container: Container) -> Fraction:
-    value = ((container.data.get("resources") or {}).get("requests") or {}).get(resource)
+    """The container's request of `resource`; a limit without a request is the request
+    (the API server defaults one to the other)."""
+    resources = container.data.get("resources") or {}
+    value = (resources.get("requests") or {}).get(resource)
+    if value is None:
+        value = (resources.get("limits") or {}).get(resource)
     if value is None:
         return Fraction(0)
     try:
