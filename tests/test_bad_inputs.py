@@ -281,6 +281,13 @@ CASES = [
         "(8): vLLM refuses to start unless maxNumBatchedTokens >= maxNumSeqs",
     ),
     (
+        "vllm-batch-below-its-default-sequences",
+        _edit("lanes/vllm-rollback.yaml", "  maxNumSeqs: 8\n", "  maxNumBatchedTokens: 128\n"),
+        "lanes/vllm-rollback.yaml:15: serve.maxNumBatchedTokens: 128 is below the maxNumSeqs "
+        "vLLM takes when it is not set (256 or more): vLLM refuses to start unless "
+        "maxNumBatchedTokens >= maxNumSeqs",
+    ),
+    (
         "config-typo",
         _edit(CONFIG, "namespace: vllm", "namepsace: vllm"),
         f"{CONFIG}:6: namepsace: unknown key 'namepsace' (did you mean 'namespace'?)",

@@ -513,6 +513,11 @@ def _with_cluster(node: Node, config: RepoConfig, problems: list[Problem]) -> No
     return replace(node, cluster=names[0])
 
 
+# vLLM's smallest default max_num_seqs (engine/arg_utils.py: 256 for the OpenAI server,
+# more on large cards).
+VLLM_LEAST_SEQS = 256
+
+
 def _cross_check(
     lane: Lane,
     nodes: Mapping[str, Node] | None,
@@ -549,15 +554,20 @@ def _cross_check(
         )
 
     tokens, seqs = lane.serve.get("maxNumBatchedTokens"), lane.serve.get("maxNumSeqs")
-    if lane.engine == "vllm" and tokens is not None and seqs is not None and tokens < seqs:
+    if lane.engine == "vllm" and tokens is not None and tokens < (seqs or VLLM_LEAST_SEQS):
         # vLLM's SchedulerConfig: every running sequence takes at least a token a step.
+        below = (
+            f"serve.maxNumSeqs ({seqs})"
+            if seqs is not None
+            else f"the maxNumSeqs vLLM takes when it is not set ({VLLM_LEAST_SEQS} or more)"
+        )
         where = lane.where("serve", "maxNumBatchedTokens")
         problems.append(
             Problem(
                 where.file,
                 where.line,
                 "serve.maxNumBatchedTokens",
-                f"{tokens} is below serve.maxNumSeqs ({seqs}): vLLM refuses to start unless "
+                f"{tokens} is below {below}: vLLM refuses to start unless "
                 "maxNumBatchedTokens >= maxNumSeqs",
             )
         )
