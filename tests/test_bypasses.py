@@ -198,6 +198,26 @@ def _env_from(*sources: str) -> tuple[str, str]:
     )
 
 
+@pytest.mark.parametrize(("values", "blocked"), [(("void", "all"), True), (("all", "void"), False)])
+def test_the_last_env_entry_of_a_name_wins(
+    tmp_path: Path, values: tuple[str, str], blocked: bool
+) -> None:
+    # The kubelet applies env in order: a later entry of one name replaces an earlier one.
+    entries = "".join(
+        f'            - {{name: NVIDIA_VISIBLE_DEVICES, value: "{v}"}}\n' for v in values
+    )
+    edits = (
+        sidecar(
+            RUNNING,
+            *NO_GPU_REQUEST,
+            ("          resources:\n", "          env:\n" + entries + "          resources:\n"),
+            ("      runtimeClassName: nvidia\n", ""),
+        ),
+    )
+    _repo, findings = run(Case("env-order", edits=edits), tmp_path)
+    assert bool(blocks_in(findings, SIDECAR)) == blocked, shown(findings)
+
+
 @pytest.mark.parametrize(
     ("manifests", "sources", "blocked"),
     [
@@ -692,27 +712,26 @@ def replace_in(path: Path, old: str, new: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "meant", "key"),
     [
-        ("--max_model_len", "131072"),
-        ("--max-model", "131072"),
-        ("--max_model_len=131072",),
-        ("--max-model-len.x", "1"),
+        (("--max_model_len", "131072"), "--max-model-len", "serve.maxModelLen"),
+        (("--max-model", "131072"), "--max-model-len", "serve.maxModelLen"),
+        (("--max_model_len=131072",), "--max-model-len", "serve.maxModelLen"),
+        (("--max-model-len.x", "1"), "--max-model-len", "serve.maxModelLen"),
+        (("-t", "2"), "-tp", "serve.tensorParallelSize"),
+        (("-p", "2"), "-pp", "gpus"),
     ],
-    ids=["underscores", "prefix", "with-value", "dotted"],
+    ids=["underscores", "prefix", "with-value", "dotted", "short-prefix", "short-pipeline"],
 )
 def test_extra_args_cannot_override_a_checked_flag_in_another_spelling(
-    tmp_path: Path, cli: Any, args: tuple[str, ...]
+    tmp_path: Path, cli: Any, args: tuple[str, ...], meant: str, key: str
 ) -> None:
     # vLLM's FlexibleArgumentParser reads underscores as dashes, and argparse takes an
-    # unambiguous prefix of a long option: each of these sets --max-model-len.
+    # unambiguous prefix of an option, a single-dash one too: each of these sets `meant`.
     result = cli("check", cwd=_vllm_extra_args(tmp_path, *args))
     assert result.code == 2, (result.code, result.err)
     written = args[0].split("=")[0]
-    assert (
-        f"serve.extraArgs[0]: {written} (--max-model-len) is set from serve.maxModelLen"
-        in result.err
-    )
+    assert f"serve.extraArgs[0]: {written} ({meant}) is set from {key}" in result.err
 
 
 def test_extra_args_cannot_load_a_vllm_config_file(tmp_path: Path, cli: Any) -> None:

@@ -355,10 +355,14 @@ def _visible_devices(
     container: Container, namespace: str, env: GpuEnv
 ) -> tuple[str | None, KeyPath]:
     """The container's NVIDIA_VISIBLE_DEVICES and where it is set; None where it is not.
-    An explicit `env` entry wins over `envFrom`, as in Kubernetes."""
-    for index, item in enumerate(as_list(container.data.get("env"))):
-        if not isinstance(item, dict) or item.get("name") != NVIDIA_VISIBLE:
-            continue
+    An explicit `env` entry wins over `envFrom`, and the last `env` entry of the name over
+    earlier ones, as in Kubernetes."""
+    entries = [
+        (index, item)
+        for index, item in enumerate(as_list(container.data.get("env")))
+        if isinstance(item, dict) and item.get("name") == NVIDIA_VISIBLE
+    ]
+    for index, item in entries[-1:]:
         where = (*container.path, "env", index)
         if "value" in item:
             return str(item.get("value") or "").strip(), where

@@ -315,15 +315,19 @@ def managed_flags_in(lane: Lane) -> list[tuple[int, str, str]]:
 def _vllm_spelling(flag: str, managed: Mapping[str, str]) -> str:
     """The option vLLM's parser reads `flag` as: FlexibleArgumentParser turns underscores
     into dashes in a long option's name (up to a `.`: `--a_b.c` is `--a-b.c`), and
-    argparse takes an unambiguous prefix of a long option (`--max-model` is
-    `--max-model-len`)."""
-    if not flag.startswith("--") or len(flag) < 3:
+    argparse takes an unambiguous prefix of an option (`--max-model` is `--max-model-len`,
+    `-t` is `-tp`)."""
+    if not flag.startswith("-") or len(flag) < 2 or flag in managed:
         return flag
-    name, dot, _ = flag[2:].partition(".")
-    flag = "--" + name.replace("_", "-")
-    if flag in managed or dot:
-        return flag
-    longer = [option for option in managed if option.startswith(flag)]
+    if flag.startswith("--"):
+        name, dot, _ = flag[2:].partition(".")
+        flag = "--" + name.replace("_", "-")
+        if flag in managed or dot:
+            return flag
+    # A single-dash prefix only abbreviates a single-dash option (`-t` is `-tp`).
+    longer = [
+        o for o in managed if o.startswith(flag) and o.startswith("--") == flag.startswith("--")
+    ]
     # An ambiguous prefix stops vLLM at start; reading it as the first is as good.
     return min(longer) if longer else flag
 
