@@ -288,6 +288,36 @@ CASES = [
         "maxNumBatchedTokens >= maxNumSeqs",
     ),
     (
+        "two-gguf-models-sharing-a-file",
+        _edit(
+            LOCK,
+            "models:\n",
+            "models:\n  qwen36-35b-older:\n    format: gguf\n"
+            "    file: Qwen3.6-35B-A3B-UD-Q4_K_M.gguf\n"
+            "    source: {hf: unsloth/Qwen3.6-35B-A3B-GGUF, revision: abc1111}\n"
+            f"    sha256: {'a1' * 32}\n    sizeBytes: 22000000000\n",
+        ),
+        f"{LOCK}:4: models.qwen36-35b-older: its file 'Qwen3.6-35B-A3B-UD-Q4_K_M.gguf' is also "
+        "model 'qwen36-35b-a3b-ud-q4-k-m''s, with other contents: both prefetch it to the same "
+        "gguf/ path, so one lane would load the other's model; lock one of them from another "
+        "file",
+    ),
+    (
+        "split-gguf-file-not-among-its-files",
+        _edit(
+            LOCK,
+            "    file: Qwen3.6-27B-Q4_K_M.gguf\n",
+            "    file: Qwen3.6-27B-Q4_K_M.gguf\n    files:\n"
+            f"      - {{path: Q4/Qwen3.6-27B-Q4_K_M-00001-of-00002.gguf, sha256: {'b2' * 32}, "
+            "sizeBytes: 1}\n"
+            f"      - {{path: Q4/Qwen3.6-27B-Q4_K_M-00002-of-00002.gguf, sha256: {'c3' * 32}, "
+            "sizeBytes: 1}\n",
+        ),
+        f"{LOCK}:23: models.qwen36-27b-q4-k-m.file: 'Qwen3.6-27B-Q4_K_M.gguf' is not one of "
+        "files (the server is given it, and the prefetch fetches only files): name the first "
+        "shard, 'Q4/Qwen3.6-27B-Q4_K_M-00001-of-00002.gguf'",
+    ),
+    (
         "config-typo",
         _edit(CONFIG, "namespace: vllm", "namepsace: vllm"),
         f"{CONFIG}:6: namepsace: unknown key 'namepsace' (did you mean 'namespace'?)",

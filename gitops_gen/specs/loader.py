@@ -143,6 +143,8 @@ def load_repo(
 
     if config is None:
         raise InputError(problems)
+    if models:
+        _check_model_files(models, problems)
     _check_rendered_path(root, config, problems)
     _check_targets(config, problems)
     node_map = _unique("node", nodes, problems)
@@ -379,6 +381,39 @@ def _remember_doc(cache: Cache | None, key: str, doc: SourceDoc) -> None:
         return
     if data == doc.data:
         cache.put("spec", key, [data, dict(doc.lines)])  # marshal keeps the tuple keys
+
+
+def _check_model_files(models: Mapping[str, ModelLock], problems: list[Problem]) -> None:
+    """A split GGUF's `file` (what the server is given) is one of the `files` its prefetch
+    fetches; and two GGUF entries whose files share a path (every GGUF lands in the one
+    gguf/ folder of the model cache) hold the same bytes, or one lane would load the
+    other's model."""
+    owners: dict[str, ModelLock] = {}
+    for model in models.values():
+        if model.format != "gguf":
+            continue
+        paths = [f.path for f in model.files]
+        if model.file and paths and model.file not in paths:
+            problems.append(
+                model.doc.problem(
+                    (*model.prefix, "file"),
+                    f"{model.file!r} is not one of files (the server is given it, and the "
+                    f"prefetch fetches only files): name the first shard, {paths[0]!r}",
+                )
+            )
+        for found in model.artifact_files():
+            other = owners.setdefault(found.path, model)
+            mine = found.sha256
+            theirs = next((f.sha256 for f in other.artifact_files() if f.path == found.path), None)
+            if other is not model and (mine is None or mine != theirs):
+                problems.append(
+                    model.doc.problem(
+                        (*model.prefix,),
+                        f"its file {found.path!r} is also model {other.name!r}'s, with other "
+                        "contents: both prefetch it to the same gguf/ path, so one lane would "
+                        "load the other's model; lock one of them from another file",
+                    )
+                )
 
 
 def _unique(kind: str, items: list[N], problems: list[Problem]) -> dict[str, N]:
