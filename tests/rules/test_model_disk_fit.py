@@ -37,6 +37,24 @@ CASES = [
     ),
 ]
 
+# The lab example's two Ollama lanes: Ollama imports each GGUF into its own store on the
+# same disk (77.9 GiB prefetched, 136.1 GiB with both copies).
+LAB_NODE = "hardware/phx-ai04.yaml"
+LAB_CACHE = "modelCache: {hostPath: /srv/models, mountPath: /models"
+CASES += [
+    Case(
+        "ollama-copies-count",
+        repo="lab-48gb-comfyui",
+        edits=(replace(LAB_NODE, LAB_CACHE, LAB_CACHE + ", size: 100Gi"),),
+        expect=(expect("block", LAB_NODE, "size: 100Gi"),),
+    ),
+    Case(
+        "ollama-copies-fit",
+        repo="lab-48gb-comfyui",
+        edits=(replace(LAB_NODE, LAB_CACHE, LAB_CACHE + ", size: 160Gi"),),
+    ),
+]
+
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_model_disk_fit(case: Case, tmp_path: Path) -> None:

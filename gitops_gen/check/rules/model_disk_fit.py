@@ -4,8 +4,9 @@ The prefetch Jobs download every prefetched model of every lane placed on the no
 an active lane's model must be there to start. A lock that outgrows the disk does not
 fail in review: the download fails at sync with "no space left on device", the server's
 init container waits for a verified file that never comes, and the switch becomes an
-outage (seed 002: a 197G model disk, 106G of it used). Files whose size the lock does
-not record are counted as zero, and the message says so.
+outage (seed 002: a 197G model disk, 106G of it used). An Ollama lane's model counts
+twice: Ollama imports it into its own store on the same disk. Files whose size the lock
+does not record are counted as zero, and the message says so.
 """
 
 from __future__ import annotations
@@ -32,17 +33,22 @@ TARGETS = EVERY_TARGET
 GIB = 1024**3
 
 
-def _on_disk(ctx: CheckContext, node: str) -> dict[str, ModelLock]:
+def _on_disk(ctx: CheckContext, node: str) -> tuple[dict[str, ModelLock], dict[str, ModelLock]]:
     """The models of the node's lanes that land on its disk: the prefetched ones, and
-    those of active lanes (which must be there to start), by name."""
+    those of active lanes (which must be there to start), by name; and those an Ollama
+    lane imports, which Ollama copies into its own store on the same disk (`ollama
+    create` at start, kept after the lane is parked)."""
     found: dict[str, ModelLock] = {}
+    imported: dict[str, ModelLock] = {}
     for lane in ctx.repo.lanes.values():
         if lane.node != node or lane.model is None:
             continue
         model = ctx.repo.models.get(lane.model)
         if model is not None and (model.prefetch or ctx.is_active(lane)):
             found[model.name] = model
-    return found
+            if lane.engine == "ollama":
+                imported[model.name] = model
+    return found, imported
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -52,13 +58,15 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
         if size is None:
             continue
         capacity = int(parse_quantity(size))
-        models = _on_disk(ctx, node.name)
-        files = [f for m in models.values() for f in m.artifact_files()]
+        models, imported = _on_disk(ctx, node.name)
+        files = [f for m in (*models.values(), *imported.values()) for f in m.artifact_files()]
         total = sum(f.size_bytes or 0 for f in files)
         unknown = sum(1 for f in files if f.size_bytes is None)
         if total <= capacity * warn_at:
             continue
         names = ", ".join(sorted(models))
+        if imported:
+            names += f"; Ollama's copies of {', '.join(sorted(imported))}"
         share = total / capacity
         message = (
             f"the models kept on {node.name}'s model disk ({names}) total "
