@@ -318,6 +318,19 @@ CASES = [
         "shard, 'Q4/Qwen3.6-27B-Q4_K_M-00001-of-00002.gguf'",
     ),
     (
+        "ollama-lane-without-its-context",
+        _write(
+            "lanes/ollama.yaml",
+            "kind: Lane\nname: ollama-lane\nnode: gpu-worker-1\nengine: ollama\n"
+            "image: docker.io/ollama/ollama:0.24.0@sha256:" + "ab" * 32 + "\n"
+            "model: qwen36-27b-q4-k-m\nserve: {flashAttn: true}\n"
+            'resources: {cpu: {request: "1"}, memory: {request: 1Gi}}\n',
+        ),
+        "lanes/ollama.yaml:7: serve: an Ollama lane must set serve.ctxSize: without it Ollama "
+        "picks the context itself (4096 in older releases, more with more VRAM in newer ones), "
+        "so its VRAM cannot be checked",
+    ),
+    (
         "config-typo",
         _edit(CONFIG, "namespace: vllm", "namepsace: vllm"),
         f"{CONFIG}:6: namepsace: unknown key 'namepsace' (did you mean 'namespace'?)",

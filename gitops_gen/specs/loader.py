@@ -606,6 +606,13 @@ def _cross_check(
                 "maxNumBatchedTokens >= maxNumSeqs",
             )
         )
+    if lane.engine == "ollama" and lane.gpus > 0 and "ctxSize" not in lane.serve:
+        report(
+            "serve" if "serve" in lane.doc.data else "engine",
+            "an Ollama lane must set serve.ctxSize: without it Ollama picks the context "
+            "itself (4096 in older releases, more with more VRAM in newer ones), so its VRAM "
+            "cannot be checked",
+        )
     if lane.engine == "generic" and lane.gpus > 0 and lane.vram_mib is None:
         report(
             "engine",
