@@ -8,6 +8,7 @@ from tests.rules.cases import CONFIG, FAST, expect, replace
 from tests.rules.harness import Case, assert_case
 
 RULE = "gateway-aliases"
+PLANNER = "lanes/gpt-oss-120b.yaml"
 CASES = [
     Case("every-alias-served-by-the-active-lane"),
     Case(
@@ -26,6 +27,15 @@ CASES = [
             ),
         ),
         expect=(expect("block", CONFIG, "alias: fast"),),
+    ),
+    # Two active lanes on the time-sliced card, two models: LiteLLM would send half of
+    # the coder's requests to the planner.
+    Case("one-model-per-alias", repo="mixed-nvidia-amd"),
+    Case(
+        "one-alias-two-active-models",
+        repo="mixed-nvidia-amd",
+        edits=(replace(PLANNER, "aliases: [planner, chat]", "aliases: [planner, chat, coder]"),),
+        expect=(expect("warn", "lanes/qwen3-coder-30b.yaml", "aliases:"),),
     ),
 ]
 

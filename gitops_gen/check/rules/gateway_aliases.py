@@ -2,7 +2,9 @@
 
 Clients call LiteLLM aliases (fast, chat, agent), never a lane directly, so that the
 backend can move. An alias that only parked lanes serve answers every request with an
-error; an alias defined twice routes unpredictably.
+error; an alias defined twice routes unpredictably; an alias that active lanes with
+different models serve answers from either model, request by request (LiteLLM
+load-balances the entries of one name).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ ID = "gateway-aliases"
 SEVERITY = Severity.WARN
 REMEDIATION = (
     "Add the alias to the active lane's aliases (every lane may serve the stable aliases; "
-    "the active one gets the traffic), or drop it."
+    "the active one gets the traffic), or drop it; an alias of two lanes running at once "
+    "belongs to the one that should answer it."
 )
 OPTIONS: Mapping[str, Any] = {}
 LANE_SCOPED = False
@@ -52,7 +55,17 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
                 ident,
                 severity=Severity.BLOCK,
             )
-        if not any(ctx.is_active(lane) for lane in lanes):
+        active = [lane for lane in lanes if ctx.is_active(lane)]
+        models = sorted({lane.model or lane.name for lane in active})
+        if len(models) > 1 and _run_together(ctx, active):
+            listed = ", ".join(f"{lane.name} ({lane.model or 'its own'})" for lane in active)
+            yield Hit(
+                f"alias {alias!r} is served by active lanes running different models "
+                f"({listed}) in {cluster}: LiteLLM spreads its requests over all of them",
+                active[-1].where("aliases"),
+                ident,
+            )
+        if not active:
             names = ", ".join(lane.name for lane in lanes)
             yield Hit(
                 f"alias {alias!r} is served only by parked lanes ({names}) in {cluster}: "
@@ -60,3 +73,14 @@ def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
                 lanes[0].where("aliases"),
                 ident,
             )
+
+
+def _run_together(ctx: CheckContext, lanes: list[Lane]) -> bool:
+    """Whether the lanes can all be running at once: on several nodes, or on one node
+    with GPU slots for all of them (two lanes wanting one card is single-active-gpu-lane's
+    finding, and only one of them would answer)."""
+    nodes = {lane.node for lane in lanes}
+    if len(nodes) > 1:
+        return True
+    slots = sum(gpu.count * gpu.slots for gpu in ctx.cards_of(lanes[0]))
+    return sum(lane.gpus for lane in lanes) <= slots
