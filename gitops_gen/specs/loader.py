@@ -54,7 +54,7 @@ from gitops_gen.specs.model import (
     WorkflowRegistry,
 )
 from gitops_gen.specs.schema import SpecSchemas
-from gitops_gen.specs.source import KeyPath, SourceDoc, parse_yaml, read_text
+from gitops_gen.specs.source import KeyPath, SourceDoc, format_path, parse_yaml, read_text
 
 CONFIG_FILE = "gitops-gen.yaml"
 LOCK_FILE = "models.lock.yaml"
@@ -561,33 +561,23 @@ def _cross_check(
 ) -> None:
     """References from a lane to its node and model; `None` = that side failed to load."""
 
-    def report(key: str, message: str) -> None:
-        where = lane.where(key)
-        problems.append(Problem(where.file, where.line, key, message))
+    def report(key: str | KeyPath, message: str) -> None:
+        path = (key,) if isinstance(key, str) else key
+        where = lane.where(*path)
+        problems.append(Problem(where.file, where.line, format_path(path), message))
 
     for index, flag, what in opaque_flags_in(lane):
-        where = lane.where("serve", "extraArgs", index)
-        problems.append(
-            Problem(
-                where.file,
-                where.line,
-                f"serve.extraArgs[{index}]",
-                f"{flag} reads {what}, which may set the flags gitops-gen sets from serve: "
-                "and checks where no rule sees them; pass its settings in extraArgs instead",
-            )
+        report(
+            ("serve", "extraArgs", index),
+            f"{flag} reads {what}, which may set the flags gitops-gen sets from serve: and "
+            "checks where no rule sees them; pass its settings in extraArgs instead",
         )
     for index, flag, key in managed_flags_in(lane):
-        where = lane.where("serve", "extraArgs", index)
-        problems.append(
-            Problem(
-                where.file,
-                where.line,
-                f"serve.extraArgs[{index}]",
-                f"{flag} is set from {key} and checked there; extraArgs may not repeat it "
-                "(the server takes the last value, which no rule would see)",
-            )
+        report(
+            ("serve", "extraArgs", index),
+            f"{flag} is set from {key} and checked there; extraArgs may not repeat it "
+            "(the server takes the last value, which no rule would see)",
         )
-
     tokens, seqs = lane.serve.get("maxNumBatchedTokens"), lane.serve.get("maxNumSeqs")
     if lane.engine == "vllm" and tokens is not None and tokens < (seqs or VLLM_LEAST_SEQS):
         # vLLM's SchedulerConfig: every running sequence takes at least a token a step.
@@ -596,15 +586,10 @@ def _cross_check(
             if seqs is not None
             else f"the maxNumSeqs vLLM takes when it is not set ({VLLM_LEAST_SEQS} or more)"
         )
-        where = lane.where("serve", "maxNumBatchedTokens")
-        problems.append(
-            Problem(
-                where.file,
-                where.line,
-                "serve.maxNumBatchedTokens",
-                f"{tokens} is below {below}: vLLM refuses to start unless "
-                "maxNumBatchedTokens >= maxNumSeqs",
-            )
+        report(
+            ("serve", "maxNumBatchedTokens"),
+            f"{tokens} is below {below}: vLLM refuses to start unless "
+            "maxNumBatchedTokens >= maxNumSeqs",
         )
     if lane.engine == "ollama" and lane.gpus > 0 and "ctxSize" not in lane.serve:
         report(
