@@ -60,6 +60,22 @@ def test_switch_and_back_round_trips_byte_identical(
     assert _files(example_rendered) == before
 
 
+def test_a_route_to_parked_lanes_only_says_so(example: Path, cli: Callable[..., Result]) -> None:
+    # A lane without the chat alias: after the switch, chat is served by parked lanes
+    # only (gateway-aliases warns), and the route names them as parked.
+    edit(
+        example / "lanes/vllm-rollback.yaml",
+        "aliases: [fast, chat, agent]",
+        "aliases: [fast, agent]",
+    )
+    result = cli("switch", "vllm-rollback", "--force", "--dry-run", cwd=example)
+    routes = [line for line in result.out.splitlines() if line.startswith("  route chat:")]
+    assert routes == [
+        "  route chat: qwen36-35b-gguf-fast -> gpt-oss-agent (parked), qwen36-27b-deep (parked), "
+        "qwen36-35b-gguf-fast (parked), qwen36-35b-gguf-longctx (parked)"
+    ], result.out
+
+
 def test_blocked_switch_changes_nothing(example_rendered: Path, cli: Callable[..., Result]) -> None:
     before = _files(example_rendered)
     result = cli("switch", "qwen36-nvfp4-experiment", "--force", cwd=example_rendered)

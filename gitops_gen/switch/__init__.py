@@ -93,8 +93,11 @@ def _routes(build: Build) -> dict[str, str]:
         if obj.data.get("kind") == "ConfigMap" and "config.yaml" in obj.data.get("data", {}):
             config: Any = load_yaml(obj.data["data"]["config.yaml"])
             for entry in config.get("model_list", []):
-                lane = entry.get("model_info", {}).get("lane")
+                info = entry.get("model_info", {})
+                lane = info.get("lane")
                 if lane:
+                    # An alias only parked lanes serve is routed to them, and fails.
+                    lane += " (parked)" if info.get("active") is False else ""
                     key = entry["model_name"]
                     found[key] = ", ".join(filter(None, [found.get(key), lane]))
     return found
