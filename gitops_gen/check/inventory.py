@@ -570,6 +570,8 @@ class Inventory:
     lane_services: Mapping[str, ComposeService] = field(default_factory=dict)
 
     def workloads_on(self, node: str) -> tuple[Workload, ...]:
+        """What runs pods on the node: the workloads pinned to it alone, and the
+        DaemonSets that land there."""
         return self.by_node.get(node, ())
 
     def services_on(self, host: str) -> tuple[ComposeService, ...]:
@@ -727,8 +729,11 @@ def build_inventory(repo: Repo, tree: RenderedTree) -> Inventory:
             gpu_env=gpu_env,
         )
         workloads.append(workload)
-        if placed is not None:
-            by_node.setdefault(placed.name, []).append(workload)
+        runs_on: tuple[str, ...] = (placed.name,) if placed is not None else ()
+        if placed is None and obj.kind == "DaemonSet":
+            runs_on = landing  # a pod on every node it admits and tolerates
+        for name in runs_on:
+            by_node.setdefault(name, []).append(workload)
         if obj.lane is not None and obj.kind == "Deployment":
             lane_deployments[obj.lane] = workload
     return Inventory(

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitops_gen.specs.engines import flash_attn
+from gitops_gen.specs.engines import flash_attn, tensor_parallel_size
 from gitops_gen.specs.model import Architecture, Gpu, Lane, ModelLock
 
 MIB = 2**20
@@ -283,7 +283,7 @@ def vllm(
     gpu_name: str = "",
 ) -> FitEstimate:
     """vLLM's KV space per GPU: `vram_mib` is the card's total as vLLM sees it."""
-    tp = int(serve.get("tensorParallelSize", gpus))
+    tp = tensor_parallel_size(serve, gpus)
     version = vllm_version(engine_version)
     utilization = float(serve.get("gpuMemoryUtilization", VLLM_GPU_MEMORY_UTILIZATION))
     budget = vram_mib * utilization

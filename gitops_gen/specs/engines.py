@@ -43,6 +43,11 @@ def model_path(model: ModelLock, node: Node) -> str:
     return f"{mount}/hf/{model.name}"
 
 
+def tensor_parallel_size(serve: Mapping[str, Any], gpus: int) -> int:
+    """vLLM's --tensor-parallel-size: stated, or one rank per GPU of the lane."""
+    return int(serve.get("tensorParallelSize", gpus))
+
+
 def flash_attn(value: Any) -> str | None:
     """`flashAttn` accepts on/off/auto and YAML booleans; engines want on/off/auto."""
     if value is None:

@@ -75,9 +75,7 @@ def service_reservation(service: ComposeService, resource: str) -> Fraction:
         return Fraction(0)
 
 
-def _running(
-    ctx: CheckContext, node: Node, daemons: Mapping[str, list[Workload]]
-) -> list[tuple[str, Callable[[str], Fraction]]]:
+def _running(ctx: CheckContext, node: Node) -> list[tuple[str, Callable[[str], Fraction]]]:
     """(name, its requests of a resource) of what keeps running on the node."""
     if ctx.repo.on_compose(node):
         return [
@@ -87,20 +85,9 @@ def _running(
         ]
     return [
         (w.obj.lane or w.obj.ident, partial(_scaled_pod, w, ctx.replicas(w)))
-        for w in (*ctx.inventory.workloads_on(node.name), *daemons.get(node.name, ()))
+        for w in ctx.inventory.workloads_on(node.name)
         if ctx.replicas(w) > 0 and w.obj.kind not in TRANSIENT
     ]
-
-
-def _daemons(ctx: CheckContext) -> dict[str, list[Workload]]:
-    """Node -> the DaemonSets that run a pod there without being pinned to it alone: a
-    DaemonSet runs one on every node it admits and whose taints it tolerates."""
-    found: dict[str, list[Workload]] = {}
-    for workload in ctx.inventory.workloads:
-        if workload.obj.kind == "DaemonSet" and workload.node is None:
-            for name in workload.landing:
-                found.setdefault(name, []).append(workload)
-    return found
 
 
 def _scaled_service(service: ComposeService, replicas: int, resource: str) -> Fraction:
@@ -112,9 +99,8 @@ def _scaled_pod(workload: Workload, replicas: int, resource: str) -> Fraction:
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
-    daemons = _daemons(ctx)
     for node in ctx.repo.nodes.values():
-        running = _running(ctx, node, daemons)
+        running = _running(ctx, node)
         for resource, fmt in (("cpu", format_cpu), ("memory", format_memory)):
             allocatable = parse_quantity(getattr(node.allocatable, resource))
             reserved = (

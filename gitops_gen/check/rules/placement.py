@@ -17,6 +17,7 @@ from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
 from gitops_gen.check.inventory import GPU_RESOURCE_NAMES, Workload, as_map
 from gitops_gen.render.scheduling import tolerates
+from gitops_gen.specs.engines import tensor_parallel_size
 from gitops_gen.specs.model import Lane, Node
 from gitops_gen.specs.source import format_path
 
@@ -61,7 +62,7 @@ def _tensor_parallel(ctx: CheckContext, lane: Lane) -> Iterator[Hit]:
             ctx.lane_object(lane),
             lane.name,
         )
-    size = int(ranks) if ranks is not None else lane.gpus  # what gitops-gen passes vLLM
+    size = tensor_parallel_size(lane.serve, lane.gpus)
     model = ctx.repo.models.get(lane.model) if lane.model else None
     heads = model.architecture.attention_heads if model and model.architecture else None
     if heads and size > 1 and heads % size:

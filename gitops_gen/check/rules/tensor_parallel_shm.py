@@ -20,6 +20,7 @@ from typing import Any
 
 from gitops_gen.check.engine import CheckContext
 from gitops_gen.check.findings import EVERY_TARGET, Hit, Severity
+from gitops_gen.specs.engines import tensor_parallel_size
 from gitops_gen.specs.quantity import parse_quantity
 
 ID = "tensor-parallel-shm"
@@ -28,11 +29,6 @@ REMEDIATION = "Raise the lane's shmSize to at least the floor (the default 8Gi i
 OPTIONS: Mapping[str, Any] = {"minShm": "1Gi"}
 LANE_SCOPED = True
 TARGETS = EVERY_TARGET
-
-
-def tensor_parallel_size(serve: Mapping[str, Any], gpus: int) -> int:
-    """vLLM's --tensor-parallel-size: stated, or one rank per GPU of the lane."""
-    return int(serve.get("tensorParallelSize", gpus))
 
 
 def check(ctx: CheckContext, options: Mapping[str, Any]) -> Iterator[Hit]:
