@@ -419,3 +419,28 @@ def test_the_lane_unit_key_covers_what_a_lane_is_planned_from() -> None:
 
     members = {name for name in vars(LaneInputs) if not name.startswith("_")}
     assert members == {"config", "nodes", "models", "workflow_registries", "vendor_of", "gpus_of"}
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        ("url", (("p", "f", 1, "t"),)),
+        ("url", "not a tuple"),
+        (1, ()),
+        ("url", (("p", "f", "1", "t", "k"),)),
+    ],
+    ids=["short-item", "items-not-a-tuple", "url-not-text", "line-not-a-number"],
+)
+def test_a_lane_entry_of_another_shape_is_planned_again(tmp_path: Path, entry: Any) -> None:
+    # A cache body that passes its check may still hold what this version does not write.
+    from gitops_gen.render.templating import render_repo
+    from gitops_gen.specs.loader import load_repo
+
+    repo = copy_repo(ROOT, tmp_path / "repo")
+    cold = render_repo(load_repo(repo), renderer=TemplateRenderer())
+    cache = Cache.open(repo)
+    render_repo(load_repo(repo, cache=cache), renderer=TemplateRenderer(cache=cache))
+    for key in list(cache._new["lane"]):
+        cache.put("lane", key, entry)
+    warm = render_repo(load_repo(repo, cache=cache), renderer=TemplateRenderer(cache=cache))
+    assert warm.documents == cold.documents

@@ -49,24 +49,11 @@ class LaneUnits:
         if source is None:
             return plan_lane_files(lane, self._repo, base)
         key = digest(SECTION, self._shared, base, lane.doc.file, source)
-        found = self._restore(self._cache.get(SECTION, key))
+        found = _restore(self._cache.get(SECTION, key))
         if found is not None:
             return found
         planned = self._planned[key] = plan_lane_files(lane, self._repo, base)
         return planned
-
-    def _restore(self, entry: Any) -> LanePlan | None:
-        """The lane's files as their render-cache texts; None unless every one is there."""
-        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)):
-            return None
-        files = []
-        for item in entry[1]:
-            path, file, line, template, key = item
-            text = self._cache.get("render", key)
-            if not isinstance(text, str):
-                return None
-            files.append(PlannedFile(path, Location(file, line), {}, template, cached=key))
-        return LanePlan(files, entry[0])
 
     def remember(self, key_of: Any) -> None:
         """Keep each lane planned now whose files all went into the render cache (an
@@ -80,6 +67,26 @@ class LaneUnits:
                 entries.append((file.path, file.origin.file, file.origin.line, file.template, key))
             else:
                 self._cache.put(SECTION, unit, (planned.base_url, tuple(entries)))
+
+
+def _restore(entry: Any) -> LanePlan | None:
+    """The lane's files by their render-cache keys; None for anything this module does
+    not write. (A key whose text is gone makes the render start again without units.)"""
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], tuple)):
+        return None
+    url, items = entry
+    files = []
+    for item in items:
+        if not (isinstance(item, tuple) and len(item) == 5):
+            return None
+        path, file, line, template, key = item
+        if not (
+            isinstance(line, int)
+            and all(isinstance(s, str) for s in (url, path, file, template, key))
+        ):
+            return None
+        files.append(PlannedFile(path, Location(file, line), {}, template, cached=key))
+    return LanePlan(files, url) if files else None
 
 
 def _shared_key(repo: Repo) -> str:

@@ -388,7 +388,7 @@ def _check_model_files(models: Mapping[str, ModelLock], problems: list[Problem])
     fetches; and two GGUF entries whose files share a path (every GGUF lands in the one
     gguf/ folder of the model cache) hold the same bytes, or one lane would load the
     other's model."""
-    owners: dict[str, ModelLock] = {}
+    owners: dict[str, tuple[ModelLock, str | None]] = {}  # file path -> (model, sha256)
     for model in models.values():
         if model.format != "gguf":
             continue
@@ -402,10 +402,8 @@ def _check_model_files(models: Mapping[str, ModelLock], problems: list[Problem])
                 )
             )
         for found in model.artifact_files():
-            other = owners.setdefault(found.path, model)
-            mine = found.sha256
-            theirs = next((f.sha256 for f in other.artifact_files() if f.path == found.path), None)
-            if other is not model and (mine is None or mine != theirs):
+            other, theirs = owners.setdefault(found.path, (model, found.sha256))
+            if other is not model and (found.sha256 is None or found.sha256 != theirs):
                 problems.append(
                     model.doc.problem(
                         (*model.prefix,),
