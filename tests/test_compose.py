@@ -384,3 +384,17 @@ def test_a_time_sliced_card_on_a_compose_host_is_shared_and_summed(compose_repo:
     shared = [f for f in findings if f.rule == "vram-fit" and "share" in f.message]
     assert {f.lane for f in shared} == {"qwen25-32b-awq", "llama31-70b-awq"}
     assert all(f.severity.label == "BLOCK" for f in shared)
+
+
+def test_the_shipped_compose_schema_is_the_upstream_file_its_notice_names() -> None:
+    # The Compose Specification's schema ships in the package, unmodified: its bytes are
+    # those of schema/compose-spec.json at the commit NOTICE names, whose sha256 it gives.
+    import hashlib
+    import re
+
+    folder = ROOT / "gitops_gen" / "schemas" / "compose"
+    notice = (folder / "NOTICE").read_text()
+    assert "https://github.com/compose-spec/compose-spec" in notice
+    assert re.search(r"commit\s+[0-9a-f]{40}", notice)
+    (recorded,) = re.findall(r"^sha256: ([0-9a-f]{64})$", notice, re.MULTILINE)
+    assert hashlib.sha256((folder / "compose-spec.json").read_bytes()).hexdigest() == recorded
